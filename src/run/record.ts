@@ -1,0 +1,72 @@
+/**
+ * What a run leaves in its folder. `run.json` is a RunRecord; `assignments.csv` has the header
+ * `id,cluster,confidence` and one row per item of the clustered input, in input order.
+ * The report (report.html) and export are built from these two files plus the input they name.
+ */
+
+export interface Scores {
+  /** Clustering accuracy (Hungarian matching), a fraction in [0,1]. */
+  acc: number;
+  /** Normalised mutual information, arithmetic normalisation (scikit-learn's default). */
+  nmi: number;
+  /** Adjusted Rand index. */
+  ari: number;
+}
+
+export interface ModelRecord {
+  id: string;
+  revision: string;
+  file: string;
+  sha256: string;
+}
+
+export interface InputRecord {
+  /** What the user gave (path or spec), resolvable again by openDataset. */
+  source: string;
+  name: string;
+  n: number;
+  hasLabels: boolean;
+  classNames: string[] | null;
+  skipped: { id: string; reason: string }[];
+}
+
+/** One training/clustering run with one seed. */
+export interface SeedRun {
+  seed: number;
+  metrics: Scores | null;
+  eval: { n: number; metrics: Scores | null } | null;
+  seconds: number;
+  /** Training epochs run, or k-means iterations of the best restart. */
+  iterations: number;
+  warnings: string[];
+}
+
+export interface RunRecord {
+  satcVersion: string;
+  command: string;
+  createdAt: string;
+  input: InputRecord;
+  evalInput: InputRecord | null;
+  options: Record<string, unknown>;
+  encoder: { name: string; options: Record<string, unknown>; models: ModelRecord[]; baseline: boolean };
+  /** Where the encoded global features (n, d) of the input are stored (a .npy path), for maps and re-use. */
+  features: { global: string; dims: number[] } | null;
+  /** Text view decision (issue "text view"); null when the text view was not considered. */
+  text: { tau: number; threshold: number; used: boolean; mode: "auto" | "on" | "off" } | null;
+  clusters: {
+    k: number;
+    sizes: number[];
+    /** Nouns that describe each cluster, best first, when the text view provided them. */
+    names: string[][] | null;
+  };
+  /** Scores of the reported run (the first seed) on the clustered input, when it has labels. */
+  metrics: Scores | null;
+  /** Contingency table clusters x classes of the reported run, when labels exist. */
+  confusion: number[][] | null;
+  eval: { n: number; metrics: Scores | null; confusion: number[][] | null } | null;
+  /** Every seed's run; with --runs N, N entries, plus their mean and standard deviation. */
+  runs: SeedRun[];
+  summary: { mean: Scores; std: Scores } | null;
+  timings: Record<string, number>;
+  versions: Record<string, string>;
+}
