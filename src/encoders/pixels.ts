@@ -1,0 +1,147 @@
+/**
+ * The weight-free `pixels` encoder: a baseline for machines without pretrained models (and for CI on
+ * real images). It is labelled as a baseline in every run record and is never used in place of CLIP
+ * silently.
+ *
+ * - global view: the image resized to size x size (grayscale or RGB), scaled to [0,1], centred
+ *   (its own mean subtracted, when `center` is "image") and L2-normalised -> (n, size*size*c).
+ * - patch grid (for the spatial view): the resized image cut into grid x grid cells; each cell's
+ *   descriptor is its pixels in [0,1], centred by the image mean like the global view
+ *   -> (n, grid*grid, cell*cell*c), row-major cells (row of cells first).
+ *
+ * Deterministic: sharp's resize is deterministic for a given input and size, and nothing else here
+ * is random.
+ */
+import sharp from "sharp";
+import type { ImageDataset, RawImage } from "../input/dataset.js";
+import { SatcError, expected } from "../errors.js";
+import type { Matrix } from "../util/matrix.js";
+
+export interface PixelsOptions {
+  /** Side of the resized square image. Default 28 (Fashion-MNIST's native size). */
+  size: number;
+  /** "gray" (1 channel) or "rgb" (3 channels). Default "gray". */
+  color: "gray" | "rgb";
+  /** Subtract each image's mean ("image") or not ("none"). Default "image". */
+  center: "image" | "none";
+  /** Cells per side of the patch grid. `size` must be a multiple of it. Default 7. */
+  grid: number;
+}
+
+export const defaultPixelsOptions: PixelsOptions = { size: 28, color: "gray", center: "image", grid: 7 };
+
+export interface PixelFeatures {
+  /** (n, size*size*channels), unit rows (all-zero rows stay zero). */
+  global: Matrix;
+  /** (n, grid*grid, cell*cell*channels) flattened; shape gives the three sizes. */
+  patches: { data: Float32Array; shape: [number, number, number] };
+}
+
+export interface EncodeProgress {
+  done: number;
+  total: number;
+}
+
+export function resolvePixelsOptions(options: Partial<PixelsOptions> = {}): PixelsOptions {
+  const o = { ...defaultPixelsOptions, ...options };
+  if (!Number.isInteger(o.size) || o.size < 1 || o.size > 1024) throw new SatcError(expected("an integer from 1 to 1024", "pixels size", o.size));
+  if (o.color !== "gray" && o.color !== "rgb") throw new SatcError(expected("'gray' or 'rgb'", "pixels color", o.color));
+  if (o.center !== "image" && o.center !== "none") throw new SatcError(expected("'image' or 'none'", "pixels center", o.center));
+  if (!Number.isInteger(o.grid) || o.grid < 1 || o.size % o.grid !== 0) {
+    throw new SatcError(expected(`a divisor of size=${o.size}`, "pixels grid", o.grid));
+  }
+  return o;
+}
+
+/**
+ * Bring one decoded image to size x size with the wanted channels, as 8-bit values.
+ * Images already at the right size and channel count are used as they are (no resampling).
+ */
+export async function resizeForPixels(image: RawImage, o: PixelsOptions): Promise<Uint8Array> {
+  const channels = o.color === "gray" ? 1 : 3;
+  if (image.width === o.size && image.height === o.size && image.channels === channels) return image.data;
+  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  // Alpha is composited on white, as most viewers show a transparent background.
+  if (image.channels === 4) pipeline = pipeline.flatten({ background: "#ffffff" });
+  pipeline = pipeline.resize(o.size, o.size, { fit: "fill", kernel: "lanczos3" });
+  pipeline = o.color === "gray" ? pipeline.toColourspace("b-w") : pipeline.toColourspace("srgb").removeAlpha();
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== channels || info.width !== o.size || info.height !== o.size) {
+    throw new SatcError(`pixels encoder: resize gave ${info.width}x${info.height}x${info.channels}, expected ${o.size}x${o.size}x${channels}`);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Encode 8-bit pixels of one image (size*size*channels, interleaved) into its row of the global
+ * matrix and its block of patch descriptors.
+ */
+export function encodePixelRow(pixels: Uint8Array, o: PixelsOptions, globalRow: Float32Array, patchBlock: Float32Array): void {
+  const c = o.color === "gray" ? 1 : 3;
+  const len = o.size * o.size * c;
+  let mean = 0;
+  if (o.center === "image") {
+    for (let j = 0; j < len; j++) mean += pixels[j];
+    mean /= len * 255;
+  }
+  let norm = 0;
+  for (let j = 0; j < len; j++) {
+    const v = pixels[j] / 255 - mean;
+    globalRow[j] = v;
+    norm += v * v;
+  }
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let j = 0; j < len; j++) globalRow[j] *= inv;
+  }
+  const cell = o.size / o.grid;
+  const cellLen = cell * cell * c;
+  for (let gy = 0; gy < o.grid; gy++) {
+    for (let gx = 0; gx < o.grid; gx++) {
+      let p = (gy * o.grid + gx) * cellLen;
+      for (let y = 0; y < cell; y++) {
+        const base = ((gy * cell + y) * o.size + gx * cell) * c;
+        for (let x = 0; x < cell * c; x++) patchBlock[p++] = pixels[base + x] / 255 - mean;
+      }
+    }
+  }
+}
+
+/**
+ * Encode every image of a dataset. Images are decoded and resized a few at a time (sharp works on
+ * libvips threads), rows are written in input order.
+ */
+export async function encodePixels(
+  dataset: ImageDataset,
+  options: Partial<PixelsOptions> = {},
+  onProgress?: (p: EncodeProgress) => void,
+): Promise<PixelFeatures> {
+  const o = resolvePixelsOptions(options);
+  const n = dataset.ids.length;
+  const c = o.color === "gray" ? 1 : 3;
+  const dim = o.size * o.size * c;
+  const cells = o.grid * o.grid;
+  const cellLen = dim / cells;
+  const global = new Float32Array(n * dim);
+  const patches = new Float32Array(n * dim);
+  let next = 0;
+  let done = 0;
+  const step = Math.max(1, Math.floor(n / 100));
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      let raw: RawImage;
+      try {
+        raw = await dataset.loadImage(i);
+      } catch (err) {
+        if (err instanceof SatcError) throw err;
+        throw new SatcError(`cannot decode image ${dataset.ids[i]}: ${(err as Error).message}`, { file: dataset.path?.(i), cause: err });
+      }
+      const px = await resizeForPixels(raw, o);
+      encodePixelRow(px, o, global.subarray(i * dim, (i + 1) * dim), patches.subarray(i * dim, (i + 1) * dim));
+      done++;
+      if (onProgress && (done % step === 0 || done === n)) onProgress({ done, total: n });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, n) }, worker));
+  return { global: { data: global, rows: n, cols: dim }, patches: { data: patches, shape: [n, cells, cellLen] } };
+}
