@@ -119,8 +119,9 @@ export function parseNpy(bytes: Uint8Array, nameForErrors: string): NpyArray {
     fail(nameForErrors, `truncated .npy data: shape (${shape.join(", ")}) of ${dtype} needs ${expectedBytes} bytes, the file has ${available}`);
   }
   // Copy into a fresh, aligned buffer (Node's Buffers may start at any offset of a shared pool).
-  // (Uint8Array.prototype.slice copies; Buffer#slice would return a view.)
-  const raw = Uint8Array.prototype.slice.call(bytes, dataOffset, dataOffset + expectedBytes);
+  // new Uint8Array(typedArray) copies into a plain Uint8Array with its own buffer at offset 0
+  // (bytes.slice would not do: on a Buffer it returns a view).
+  const raw = new Uint8Array(bytes.subarray(dataOffset, dataOffset + expectedBytes));
   if (!littleEndian && size > 1) swapBytes(raw, size);
   if (size > 1 && !hostLittleEndian) swapBytes(raw, size); // stored little endian, host big endian
   const buffer = raw.buffer;

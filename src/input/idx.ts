@@ -67,10 +67,10 @@ export function parseIdx(bytes: Uint8Array, nameForErrors: string): IdxArray {
   let data: IdxData;
   switch (type.dtype) {
     case "uint8":
-      data = Uint8Array.prototype.slice.call(bytes, offset, offset + needed);
+      data = new Uint8Array(bytes.subarray(offset, offset + needed)); // a plain copy, not a Buffer view
       break;
     case "int8":
-      data = new Int8Array(Uint8Array.prototype.slice.call(bytes, offset, offset + needed).buffer);
+      data = new Int8Array(new Uint8Array(bytes.subarray(offset, offset + needed)).buffer);
       break;
     default: {
       const out = type.dtype === "int16" ? new Int16Array(count)
@@ -168,7 +168,7 @@ export function pixelBlockImage(block: PixelBlock, i: number): RawImage {
   if (!Number.isInteger(i) || i < 0 || i >= block.count) {
     throw new RangeError(`image index ${i} is out of range 0..${block.count - 1}`);
   }
-  return { data: block.data.slice(i * size, (i + 1) * size), width: block.width, height: block.height, channels: block.channels };
+  return { data: new Uint8Array(block.data.subarray(i * size, (i + 1) * size)), width: block.width, height: block.height, channels: block.channels };
 }
 
 /** Names the labels file of an images file would have: "train-images-idx3-ubyte.gz" -> "train-labels-idx1-ubyte(.gz)". */
