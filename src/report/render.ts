@@ -313,7 +313,7 @@ const STYLE = `
 :root{--fg:#1d2430;--muted:#667085;--line:#e4e7ec;--bg:#f7f8fa;--card:#fff}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-header{background:var(--card);border-bottom:1px solid var(--line);padding:16px 24px;position:sticky;top:0;z-index:5}
+header{background:var(--card);border-bottom:1px solid var(--line);padding:16px 24px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:18px;margin:0 0 12px}h3{font-size:15px;margin:16px 0 6px}h4{font-size:12px;font-weight:600;color:var(--muted);margin:10px 0 4px;text-transform:uppercase;letter-spacing:.04em}
 main{padding:0 24px 24px;max-width:1400px;margin:0 auto}
 main>section,main>aside{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;margin-top:16px}
