@@ -1,0 +1,118 @@
+/**
+ * `satc cluster <input> -k <K>`: the main job. A thin layer over `runCluster` and
+ * `writeRunFolder`: parse, run, write the run folder, print the summary (or one JSON document).
+ */
+import { join, resolve } from "node:path";
+import type { CommandSpec } from "../args.js";
+import { runCluster, clusterMethods, type ClusterMethod } from "../../run/cluster.js";
+import { writeRunFolder } from "../../run/folder.js";
+import { encoderNames, type EncoderName } from "../../encoders/index.js";
+import type { RunRecord, Scores } from "../../run/record.js";
+import type { CliContext } from "../context.js";
+
+export const clusterCommand: CommandSpec = {
+  name: "cluster",
+  summary: "Cluster the images (or features) of <input> into K groups and write a run folder.",
+  positionals: [
+    {
+      name: "<input>",
+      description: "a folder of images (sub-folders = labels), a .npy feature matrix, an IDX file, or fashion-mnist:train|test|all",
+    },
+  ],
+  options: [
+    { name: "k", short: "k", type: "integer", value: "<K>", description: "number of clusters", required: true, min: 1 },
+    { name: "eval", type: "string", value: "<input>", description: "a second input to assign to the learned clusters and score" },
+    { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" },
+    { name: "method", type: "string", value: "<name>", description: "clustering method", choices: clusterMethods, default: "kmeans" },
+    { name: "metric", type: "string", value: "<name>", description: "k-means distance", choices: ["euclidean", "cosine"], default: "euclidean" },
+    { name: "n-init", type: "integer", value: "<n>", description: "k-means restarts per seed", default: 10, min: 1 },
+    { name: "seed", type: "integer", value: "<n>", description: "random seed (run r uses seed + r)", default: 0, min: 0 },
+    { name: "runs", type: "integer", value: "<n>", description: "repeat with consecutive seeds and report mean and std", default: 1, min: 1 },
+    { name: "out", short: "o", type: "string", value: "<dir>", description: "run folder [default: runs/<input>-<time>]" },
+    { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
+    { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE or ~/.cache/satc]" },
+    { name: "no-cache", type: "boolean", description: "do not read or write the feature cache" },
+    { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
+    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+  ],
+  examples: [
+    "satc cluster fashion-mnist:train -k 10 --eval fashion-mnist:test",
+    "satc cluster ~/photos -k 8 --out runs/photos",
+    "satc cluster features.npy -k 20 --json",
+  ],
+};
+
+function defaultOut(input: string): string {
+  const base = input.replace(/[\\/]+$/, "").split(/[\\/]/).pop()!.replace(/[^A-Za-z0-9._-]+/g, "-") || "input";
+  const stamp = new Date().toISOString().replace(/[:]/g, "").replace(/\..*/, "");
+  return join("runs", `${base}-${stamp}`);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+function scoresLine(s: Scores | null): string {
+  return s ? `ACC ${pct(s.acc)}  NMI ${pct(s.nmi)}  ARI ${pct(s.ari)}` : "no labels";
+}
+
+/** The plain-text summary printed on stdout without --json. */
+export function formatSummary(record: RunRecord, out: string): string {
+  const lines: string[] = [];
+  const enc = record.encoder.baseline ? `${record.encoder.name} (weight-free baseline)` : record.encoder.name;
+  lines.push(`satc cluster ${record.input.source}: n=${record.input.n}, k=${record.clusters.k}, encoder ${enc}, method ${record.options.method}`);
+  if (record.input.skipped.length) lines.push(`skipped ${record.input.skipped.length} unreadable item(s), listed in run.json`);
+  lines.push(`cluster sizes: ${record.clusters.sizes.join(" ")}`);
+  if (record.runs.length > 1 && record.summary) {
+    const { mean, std } = record.summary;
+    const f = (k: keyof Scores) => `${pct(mean[k])} ± ${pct(std[k])}`;
+    lines.push(`${record.input.name} over ${record.runs.length} seeds: ACC ${f("acc")}  NMI ${f("nmi")}  ARI ${f("ari")}`);
+  } else {
+    lines.push(`${record.input.name}: ${scoresLine(record.metrics)}`);
+  }
+  if (record.eval && record.evalInput) {
+    const evalRuns = record.runs.map((r) => r.eval?.metrics ?? null);
+    lines.push(`eval ${record.evalInput.name} (n=${record.eval.n}): ${scoresLine(record.eval.metrics)}${evalRuns.length > 1 ? " (seed " + record.runs[0].seed + ")" : ""}`);
+  }
+  for (const r of record.runs) for (const w of r.warnings) lines.push(`warning (seed ${r.seed}): ${w}`);
+  lines.push(`time ${record.timings.total.toFixed(1)} s; run folder ${out}`);
+  return lines.join("\n") + "\n";
+}
+
+export async function runClusterCommand(positionals: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  const input = positionals[0];
+  const out = resolve((options.out as string | undefined) ?? defaultOut(input));
+  const progress = ctx.progress(Boolean(options.quiet) || false);
+  const result = await runCluster({
+    input,
+    k: options.k as number,
+    evalInput: options.eval as string | undefined,
+    dataDir: options["data-dir"] as string | undefined,
+    encoder: options.encoder as EncoderName,
+    method: options.method as ClusterMethod,
+    metric: options.metric as "euclidean" | "cosine",
+    nInit: options["n-init"] as number,
+    seed: options.seed as number,
+    runs: options.runs as number,
+    cacheDir: options["no-cache"] ? false : (options["cache-dir"] as string | undefined),
+    onProgress: progress.onProgress,
+  });
+  progress.done();
+  await writeRunFolder(out, result.record, result.assignments);
+  const r = result.record;
+  if (options.json) {
+    const doc = {
+      n: r.input.n,
+      clusters: r.clusters.k,
+      sizes: r.clusters.sizes,
+      metrics: r.metrics,
+      eval: r.eval ? { n: r.eval.n, metrics: r.eval.metrics } : null,
+      runs: r.runs.length > 1 ? { n: r.runs.length, mean: r.summary?.mean ?? null, std: r.summary?.std ?? null } : undefined,
+      skipped: r.input.skipped.length,
+      seconds: r.timings.total,
+      out,
+    };
+    ctx.stdout.write(JSON.stringify(doc) + "\n");
+  } else {
+    ctx.stdout.write(formatSummary(r, out));
+  }
+  return 0;
+}

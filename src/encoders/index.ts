@@ -1,0 +1,59 @@
+/**
+ * The encoders satc knows, by name, and the one entry point that turns a dataset into features:
+ * precomputed features pass through, images go through the named encoder.
+ */
+import type { Dataset } from "../input/dataset.js";
+import { SatcError, UsageError, expected } from "../errors.js";
+import type { Matrix } from "../util/matrix.js";
+import type { RunRecord } from "../run/record.js";
+import { encodePixels, resolvePixelsOptions, type PixelsOptions } from "./pixels.js";
+
+export const encoderNames = ["pixels"] as const;
+export type EncoderName = (typeof encoderNames)[number];
+
+export interface EncodedFeatures {
+  /** Global view, (nSamples, nFeatures). */
+  global: Matrix;
+  /** Patch nodes for the spatial view, (nSamples, nCells, nChannels), when the encoder has them. */
+  patches: { data: Float32Array; shape: [number, number, number] } | null;
+  /** What made the features, for run.json. */
+  info: RunRecord["encoder"];
+  /** The .npy file holding `global`, when it is on disk (feature cache or the user's own file). */
+  path: string | null;
+  /** True when the features came from the cache. */
+  cached: boolean;
+}
+
+export interface EncodeOptions {
+  /** Feature cache folder; false: no cache. */
+  cacheDir?: string | false;
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+export async function encodeFeatures(
+  dataset: Dataset,
+  encoder: EncoderName,
+  encoderOptions: Record<string, unknown>,
+  options: EncodeOptions = {},
+): Promise<EncodedFeatures> {
+  if (dataset.kind === "features") {
+    return {
+      global: dataset.features,
+      patches: null,
+      info: { name: "precomputed", options: {}, models: [], baseline: false },
+      path: dataset.source.endsWith(".npy") ? dataset.source : null,
+      cached: false,
+    };
+  }
+  if (!encoderNames.includes(encoder)) throw new UsageError(expected(`one of ${encoderNames.join(", ")}`, "--encoder", encoder));
+  const o: PixelsOptions = resolvePixelsOptions(encoderOptions as Partial<PixelsOptions>);
+  const f = await encodePixels(dataset, o, options.onProgress);
+  if (f.global.rows === 0) throw new SatcError(`${dataset.source}: no images to encode`);
+  return {
+    global: f.global,
+    patches: f.patches,
+    info: { name: "pixels", options: { ...o }, models: [], baseline: true },
+    path: null,
+    cached: false,
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * `satc cluster` as a library call: open the input, encode it (through the feature cache), cluster
+ * it with one or more seeds, score it when labels exist, and optionally assign and score a second
+ * input against what was learned. Nothing here prints; progress goes to `onProgress`.
+ */
+import { createRequire } from "node:module";
+import { SatcError, UsageError, expected } from "../errors.js";
+import type { Dataset } from "../input/dataset.js";
+import { openDataset, checkClusterCount } from "../input/index.js";
+import { encodeFeatures, type EncodedFeatures, type EncoderName } from "../encoders/index.js";
+import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans.js";
+import { evaluateClustering, type ClusteringScores } from "../evaluation/metrics.js";
+import { normalizeRows, type Matrix } from "../util/matrix.js";
+import type { Assignments } from "./folder.js";
+import type { InputRecord, RunRecord, Scores, SeedRun } from "./record.js";
+
+export type ClusterMethod = "kmeans" | "heads";
+export const clusterMethods: readonly ClusterMethod[] = ["heads", "kmeans"];
+
+export interface ClusterRunOptions {
+  /** Input to cluster: a folder, a .npy feature file, an IDX file, or a spec like fashion-mnist:test. */
+  input: string;
+  /** Number of clusters. */
+  k: number;
+  /** A second input assigned to the learned clusters and scored. */
+  evalInput?: string;
+  /** Where dataset specs (fashion-mnist:...) look for their files. */
+  dataDir?: string;
+  encoder?: EncoderName;
+  encoderOptions?: Record<string, unknown>;
+  method?: ClusterMethod;
+  /** k-means distance; default "euclidean". */
+  metric?: KMeansMetric;
+  /** k-means restarts per seed; default 10. */
+  nInit?: number;
+  /** First seed; run r uses seed + r. Default 0. */
+  seed?: number;
+  /** Number of runs with consecutive seeds; default 1. */
+  runs?: number;
+  /** Feature cache folder; false disables the cache. Default: the user cache. */
+  cacheDir?: string | false;
+  onProgress?: (event: RunProgress) => void;
+}
+
+export interface RunProgress {
+  stage: "open" | "encode" | "cluster" | "evaluate";
+  message?: string;
+  done?: number;
+  total?: number;
+  /** Run index (0-based) when several seeds run. */
+  run?: number;
+}
+
+export interface ClusterRunResult {
+  record: RunRecord;
+  assignments: Assignments;
+  /** Per-item clusters of the eval input, when there is one. */
+  evalAssignments: Assignments | null;
+}
+
+const packageVersion: string = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
+
+function versions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const out: Record<string, string> = { satc: packageVersion, node: process.versions.node };
+  for (const name of ["onnxruntime-node", "sharp"]) {
+    try {
+      out[name] = (require(`${name}/package.json`) as { version: string }).version;
+    } catch {
+      // Not resolvable through its package.json (exports map): leave it out rather than guess.
+    }
+  }
+  return out;
+}
+
+function inputRecord(d: Dataset): InputRecord {
+  return {
+    source: d.source,
+    name: d.name,
+    n: d.ids.length,
+    hasLabels: d.labels !== null,
+    classNames: d.classNames,
+    skipped: d.skipped,
+  };
+}
+
+/**
+ * Confidence of a hard assignment to the nearest centre: 1 - d1/d2 with d1, d2 the Euclidean
+ * distances to the nearest and second-nearest centres (0 on the boundary, 1 on the centre); in
+ * cosine mode between unit rows and unit centres. k is small (tens), so a plain loop over centres
+ * (n*k*d multiply-adds) is cheap next to the fit and needs no second ONNX pass.
+ */
+export function marginConfidence(x: Matrix, centers: Matrix, metric: KMeansMetric): Float32Array {
+  if (metric === "cosine") {
+    x = normalizeRows({ ...x, data: Float32Array.from(x.data) });
+    centers = normalizeRows({ ...centers, data: Float32Array.from(centers.data) });
+  }
+  const { rows: n, cols: d } = x;
+  const k = centers.rows;
+  const out = new Float32Array(n);
+  if (k < 2) return out.fill(1);
+  const cc = new Float64Array(k);
+  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) cc[c] += centers.data[c * d + j] ** 2;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let xx = 0;
+    for (let j = 0; j < d; j++) xx += x.data[o + j] ** 2;
+    let d1 = Infinity;
+    let d2 = Infinity;
+    for (let c = 0; c < k; c++) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += x.data[o + j] * centers.data[c * d + j];
+      const dist = Math.max(0, xx - 2 * dot + cc[c]);
+      if (dist < d1) {
+        d2 = d1;
+        d1 = dist;
+      } else if (dist < d2) d2 = dist;
+    }
+    out[i] = d2 > 0 ? 1 - Math.sqrt(d1 / d2) : 0;
+  }
+  return out;
+}
+
+function meanStd(runs: SeedRun[], pick: (r: SeedRun) => Scores | null): { mean: Scores; std: Scores } | null {
+  const scores = runs.map(pick).filter((s): s is Scores => s !== null);
+  if (scores.length === 0) return null;
+  const keys: (keyof Scores)[] = ["acc", "nmi", "ari"];
+  const mean = {} as Scores;
+  const std = {} as Scores;
+  for (const key of keys) {
+    const v = scores.map((s) => s[key]);
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    mean[key] = m;
+    // Population standard deviation over seeds, as papers report "mean ± std" of 10 seeds.
+    std[key] = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+  }
+  return { mean, std };
+}
+
+export async function runCluster(options: ClusterRunOptions): Promise<ClusterRunResult> {
+  const started = performance.now();
+  const o = {
+    encoder: "pixels" as EncoderName,
+    encoderOptions: {},
+    method: "kmeans" as ClusterMethod,
+    metric: "euclidean" as KMeansMetric,
+    nInit: 10,
+    seed: 0,
+    runs: 1,
+    ...options,
+  };
+  if (!clusterMethods.includes(o.method)) throw new UsageError(expected(`one of ${clusterMethods.join(", ")}`, "method", o.method));
+  if (!Number.isInteger(o.runs) || o.runs < 1) throw new UsageError(expected("an integer >= 1", "runs", o.runs));
+  const progress = o.onProgress ?? (() => {});
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+
+  progress({ stage: "open", message: `opening ${o.input}` });
+  const dataset = await openDataset(o.input, { dataDir: o.dataDir });
+  checkClusterCount(dataset, o.k);
+  const evalDataset = o.evalInput ? await openDataset(o.evalInput, { dataDir: o.dataDir }) : null;
+  timings.open = (performance.now() - t) / 1000;
+
+  t = performance.now();
+  const encode = (d: Dataset) =>
+    encodeFeatures(d, o.encoder, o.encoderOptions, {
+      cacheDir: o.cacheDir,
+      onProgress: (p) => progress({ stage: "encode", message: d.name, done: p.done, total: p.total }),
+    });
+  const encoded: EncodedFeatures = await encode(dataset);
+  const evalEncoded = evalDataset ? await encode(evalDataset) : null;
+  if (evalEncoded && evalEncoded.global.cols !== encoded.global.cols) {
+    throw new SatcError(`eval input ${evalDataset!.source} has ${evalEncoded.global.cols} features per item but ${dataset.source} has ${encoded.global.cols}`);
+  }
+  timings.encode = (performance.now() - t) / 1000;
+
+  const runs: SeedRun[] = [];
+  let first: {
+    clusters: Int32Array;
+    confidence: Float32Array;
+    evalClusters: Int32Array | null;
+    evalConfidence: Float32Array | null;
+    metrics: ClusteringScores | null;
+    evalMetrics: ClusteringScores | null;
+  } | null = null;
+  t = performance.now();
+  for (let r = 0; r < o.runs; r++) {
+    const seed = o.seed + r;
+    const runStart = performance.now();
+    progress({ stage: "cluster", run: r, message: `${o.method}, seed ${seed}` });
+    if (o.method !== "kmeans") throw new UsageError(`method '${o.method}' is not available yet; use --method kmeans`);
+    const fit = await kmeans(encoded.global, o.k, {
+      metric: o.metric,
+      nInit: o.nInit,
+      seed,
+      onProgress: (p) => progress({ stage: "cluster", run: r, message: `restart ${p.restart + 1}/${p.nInit}, iteration ${p.iteration}`, done: p.restart, total: p.nInit }),
+    });
+    const clusters = fit.labels;
+    const confidence = marginConfidence(encoded.global, fit.centers, o.metric);
+    let evalClusters: Int32Array | null = null;
+    let evalConfidence: Float32Array | null = null;
+    if (evalEncoded) {
+      evalClusters = (await assignToCenters(evalEncoded.global, fit.centers, o.metric)).labels;
+      evalConfidence = marginConfidence(evalEncoded.global, fit.centers, o.metric);
+    }
+    const metrics = score(dataset, clusters, o.k);
+    const evalMetrics = evalDataset && evalClusters ? score(evalDataset, evalClusters, o.k) : null;
+    runs.push({
+      seed,
+      metrics: metrics && scores(metrics),
+      eval: evalDataset ? { n: evalDataset.ids.length, metrics: evalMetrics && scores(evalMetrics) } : null,
+      seconds: (performance.now() - runStart) / 1000,
+      iterations: fit.iterations,
+      warnings: fit.warnings,
+    });
+    if (!first) first = { clusters, confidence, evalClusters, evalConfidence, metrics, evalMetrics };
+  }
+  timings.cluster = (performance.now() - t) / 1000;
+  timings.total = (performance.now() - started) / 1000;
+
+  const f = first!;
+  const sizes = new Array<number>(o.k).fill(0);
+  for (const c of f.clusters) sizes[c]++;
+  const record: RunRecord = {
+    satcVersion: packageVersion,
+    command: "cluster",
+    createdAt: new Date().toISOString(),
+    input: inputRecord(dataset),
+    evalInput: evalDataset ? inputRecord(evalDataset) : null,
+    options: { k: o.k, method: o.method, metric: o.metric, nInit: o.nInit, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
+    encoder: encoded.info,
+    features: encoded.path ? { global: encoded.path, dims: [encoded.global.rows, encoded.global.cols] } : null,
+    text: null,
+    clusters: { k: o.k, sizes, names: null },
+    metrics: runs[0].metrics,
+    confusion: f.metrics ? confusionRows(f.metrics) : null,
+    eval: evalDataset
+      ? {
+          n: evalDataset.ids.length,
+          metrics: runs[0].eval?.metrics ?? null,
+          confusion: f.evalMetrics ? confusionRows(f.evalMetrics) : null,
+        }
+      : null,
+    runs,
+    summary: o.runs > 1 ? meanStd(runs, (r) => r.metrics) : null,
+    timings,
+    versions: versions(),
+  };
+  return {
+    record,
+    assignments: { ids: dataset.ids, cluster: f.clusters, confidence: f.confidence },
+    evalAssignments: evalDataset && f.evalClusters && f.evalConfidence ? { ids: evalDataset.ids, cluster: f.evalClusters, confidence: f.evalConfidence } : null,
+  };
+}
+
+const scores = (s: ClusteringScores): Scores => ({ acc: s.acc, nmi: s.nmi, ari: s.ari });
+
+/** Scores against the dataset's labels, with every cluster 0..k-1 and every class as a row/column. */
+function score(d: Dataset, clusters: Int32Array, k: number): ClusteringScores | null {
+  if (!d.labels) return null;
+  return evaluateClustering(d.labels, clusters, { nClusters: k, nClasses: d.classNames?.length });
+}
+
+/** The contingency table as rows (classes) of columns (clusters), for run.json. */
+function confusionRows(s: ClusteringScores): number[][] {
+  const { counts, classes, clusters } = s.contingency;
+  return Array.from(classes, (_, r) => Array.from(counts.subarray(r * clusters.length, (r + 1) * clusters.length)));
+}

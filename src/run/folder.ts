@@ -1,0 +1,34 @@
+/**
+ * Writing a run folder: run.json (a RunRecord) and assignments.csv (`id,cluster,confidence`, one
+ * row per item in input order). Files are written to a temporary name and renamed, so a reader
+ * never sees half a file. The report reads them back (src/report/run-folder.ts).
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../features/npy.js";
+import type { RunRecord } from "./record.js";
+
+export interface Assignments {
+  ids: string[];
+  /** Cluster index per item, 0..k-1. */
+  cluster: Int32Array;
+  /** Confidence per item in [0,1]. */
+  confidence: Float32Array;
+}
+
+/** RFC 4180 quoting: only when the field holds a comma, quote or line break. */
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function formatAssignmentsCsv(a: Assignments): string {
+  const lines = ["id,cluster,confidence"];
+  for (let i = 0; i < a.ids.length; i++) lines.push(`${csvField(a.ids[i])},${a.cluster[i]},${a.confidence[i].toFixed(6)}`);
+  return lines.join("\n") + "\n";
+}
+
+export async function writeRunFolder(dir: string, record: RunRecord, assignments: Assignments): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, "assignments.csv"), formatAssignmentsCsv(assignments));
+  await writeFileAtomic(join(dir, "run.json"), JSON.stringify(record, null, 2) + "\n");
+}
