@@ -1,0 +1,31 @@
+/**
+ * satc as a library. The CLI (src/cli) is a thin layer over these functions; nothing here prints.
+ */
+export { SatcError, UsageError } from "./errors.js";
+export type { Matrix } from "./util/matrix.js";
+export { Random } from "./util/random.js";
+
+// Inputs
+export { openDataset, checkClusterCount, ACCEPTED_INPUTS, FASHION_MNIST_CLASSES } from "./input/index.js";
+export type { Dataset, ImageDataset, FeatureDataset, RawImage, SkippedItem, OpenDatasetOptions } from "./input/index.js";
+
+// Encoders and features
+export { encodeFeatures, encoderNames, type EncodedFeatures, type EncoderName } from "./encoders/index.js";
+export { encodePixels, defaultPixelsOptions, type PixelsOptions, type PixelFeatures } from "./encoders/pixels.js";
+export { readNpy, writeNpy, parseNpy, encodeNpy, type NpyArray } from "./features/npy.js";
+
+// Clustering and evaluation
+export { kmeans, assignToCenters, type KMeansOptions, type KMeansResult, type KMeansMetric } from "./clustering/kmeans.js";
+export {
+  evaluateClustering,
+  clusteringAccuracy,
+  normalizedMutualInfo,
+  adjustedRandIndex,
+  contingencyTable,
+  type ClusteringScores,
+} from "./evaluation/metrics.js";
+
+// Runs
+export { runCluster, marginConfidence, type ClusterRunOptions, type ClusterRunResult, type RunProgress } from "./run/cluster.js";
+export { writeRunFolder, formatAssignmentsCsv, type Assignments } from "./run/folder.js";
+export type { RunRecord, Scores, SeedRun, InputRecord, ModelRecord } from "./run/record.js";
