@@ -210,20 +210,31 @@ export function encodeNpy(data: NpyWriteData, shape: readonly number[]): Uint8Ar
   const header = npyHeader(dtype, shape);
   const out = new Uint8Array(header.length + data.byteLength);
   out.set(header, 0);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
-  if (!hostLittleEndian) swapBytes(out.subarray(header.length), 4);
+  out.set(littleEndianBytes(data), header.length);
   return out;
 }
 
 /**
  * Write `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
  * A reader sees either the old file or the complete new one, never a partial write.
+ * `bytes` may be several chunks, written one after the other (no concatenated copy).
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(path: string, bytes: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const handle = await open(tmp, "w");
   try {
-    await handle.writeFile(bytes);
+    if (typeof bytes === "string" || bytes instanceof Uint8Array) {
+      await handle.writeFile(bytes);
+    } else {
+      for (const chunk of bytes) {
+        // fs writes of more than 2 GiB at once fail; write big arrays in slices.
+        for (let o = 0; o < chunk.length; o += WRITE_SLICE) {
+          const part = chunk.subarray(o, Math.min(chunk.length, o + WRITE_SLICE));
+          let written = 0;
+          while (written < part.length) written += (await handle.write(part, written, part.length - written)).bytesWritten;
+        }
+      }
+    }
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);
@@ -239,11 +250,25 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
   }
 }
 
+const WRITE_SLICE = 1 << 28;
+
+/** The little-endian bytes of `data` (a view when the host is little endian, as on every supported platform). */
+function littleEndianBytes(data: NpyWriteData): Uint8Array {
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (hostLittleEndian) return view;
+  const copy = new Uint8Array(view);
+  swapBytes(copy, 4);
+  return copy;
+}
+
 /** Write a float32 or int32 array as `.npy` (C order, little endian), atomically. */
 export async function writeNpy(path: string, data: NpyWriteData, shape: readonly number[]): Promise<void> {
-  const bytes = encodeNpy(data, shape);
+  const dtype = dtypeOf(data) as "float32" | "int32";
+  if (shapeSize(shape) !== data.length) {
+    throw new RangeError(`shape (${shape.join(", ")}) holds ${shapeSize(shape)} values but data has ${data.length}`);
+  }
   try {
-    await writeFileAtomic(path, bytes);
+    await writeFileAtomic(path, [npyHeader(dtype, shape), littleEndianBytes(data)]);
   } catch (err) {
     throw new SatcError(`cannot write ${path}: ${(err as Error).message}`, { file: path, cause: err });
   }
