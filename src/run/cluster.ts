@@ -26,6 +26,8 @@ export interface ClusterRunOptions {
   evalInput?: string;
   /** Where dataset specs (fashion-mnist:...) look for their files. */
   dataDir?: string;
+  /** Labels file for a .npy or IDX input. */
+  labels?: string;
   encoder?: EncoderName;
   encoderOptions?: Record<string, unknown>;
   method?: ClusterMethod;
@@ -156,7 +158,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   let t = performance.now();
 
   progress({ stage: "open", message: `opening ${o.input}` });
-  const dataset = await openDataset(o.input, { dataDir: o.dataDir });
+  const dataset = await openDataset(o.input, { dataDir: o.dataDir, labels: o.labels });
   checkClusterCount(dataset, o.k);
   const evalDataset = o.evalInput ? await openDataset(o.evalInput, { dataDir: o.dataDir }) : null;
   timings.open = (performance.now() - t) / 1000;
