@@ -121,6 +121,17 @@ test("a single class folder gives no labels (one class would make scores meaning
   });
 });
 
+test("an animated GIF gives its first frame", async () => {
+  await withDir(async (root) => {
+    const frame = (r: number, b: number) => sharp({ create: { width: 4, height: 3, channels: 3, background: { r, g: 0, b } } }).png().toBuffer();
+    await sharp([await frame(255, 0), await frame(0, 255)], { join: { animated: true } }).gif().toFile(join(root, "anim.gif"));
+    assert.equal((await sharp(join(root, "anim.gif")).metadata()).pages, 2);
+    const img = await (await openImageFolder(root)).loadImage(0);
+    assert.deepEqual([img.width, img.height], [4, 3]);
+    assert.deepEqual(Array.from(img.data.subarray(0, 3)), [255, 0, 0]);
+  });
+});
+
 test("EXIF orientation is applied", async () => {
   await withDir(async (root) => {
     await rgb().jpeg().withMetadata({ orientation: 6 }).toFile(join(root, "rotated.jpg"));
