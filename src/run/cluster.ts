@@ -9,6 +9,7 @@ import type { Dataset } from "../input/dataset.js";
 import { openDataset, checkClusterCount } from "../input/index.js";
 import { encodeFeatures, type EncodedFeatures, type EncoderName } from "../encoders/index.js";
 import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans.js";
+import { trainHeads, predictWithHeads } from "../training/trainer.js";
 import { evaluateClustering, type ClusteringScores } from "../evaluation/metrics.js";
 import { normalizeRows, type Matrix } from "../util/matrix.js";
 import type { Assignments } from "./folder.js";
@@ -35,6 +36,10 @@ export interface ClusterRunOptions {
   metric?: KMeansMetric;
   /** k-means restarts per seed; default 10. */
   nInit?: number;
+  /** Most training epochs of the heads; default 200. */
+  epochs?: number;
+  /** Stop training after this many epochs without a decrease of the epoch loss; default 10. */
+  patience?: number;
   /** First seed; run r uses seed + r. Default 0. */
   seed?: number;
   /** Number of runs with consecutive seeds; default 1. */
@@ -147,6 +152,8 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     method: "kmeans" as ClusterMethod,
     metric: "euclidean" as KMeansMetric,
     nInit: 10,
+    epochs: 200,
+    patience: 10,
     seed: 0,
     runs: 1,
     ...options,
@@ -190,21 +197,8 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     const seed = o.seed + r;
     const runStart = performance.now();
     progress({ stage: "cluster", run: r, message: `${o.method}, seed ${seed}` });
-    if (o.method !== "kmeans") throw new UsageError(`method '${o.method}' is not available yet; use --method kmeans`);
-    const fit = await kmeans(encoded.global, o.k, {
-      metric: o.metric,
-      nInit: o.nInit,
-      seed,
-      onProgress: (p) => progress({ stage: "cluster", run: r, message: `restart ${p.restart + 1}/${p.nInit}, iteration ${p.iteration}`, done: p.restart, total: p.nInit }),
-    });
-    const clusters = fit.labels;
-    const confidence = marginConfidence(encoded.global, fit.centers, o.metric);
-    let evalClusters: Int32Array | null = null;
-    let evalConfidence: Float32Array | null = null;
-    if (evalEncoded) {
-      evalClusters = (await assignToCenters(evalEncoded.global, fit.centers, o.metric)).labels;
-      evalConfidence = marginConfidence(evalEncoded.global, fit.centers, o.metric);
-    }
+    const fit = o.method === "kmeans" ? await fitKMeans(encoded, evalEncoded, o, seed, r, progress) : await fitHeads(encoded, evalEncoded, o, seed, r, progress);
+    const { clusters, confidence, evalClusters, evalConfidence } = fit;
     const metrics = score(dataset, clusters, o.k);
     const evalMetrics = evalDataset && evalClusters ? score(evalDataset, evalClusters, o.k) : null;
     runs.push({
@@ -229,7 +223,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     createdAt: new Date().toISOString(),
     input: inputRecord(dataset),
     evalInput: evalDataset ? inputRecord(evalDataset) : null,
-    options: { k: o.k, method: o.method, metric: o.metric, nInit: o.nInit, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
+    options: { k: o.k, method: o.method, metric: o.metric, nInit: o.nInit, epochs: o.epochs, patience: o.patience, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
     encoder: encoded.info,
     features: encoded.path ? { global: encoded.path, dims: [encoded.global.rows, encoded.global.cols] } : null,
     text: null,
@@ -252,6 +246,62 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     record,
     assignments: { ids: dataset.ids, cluster: f.clusters, confidence: f.confidence },
     evalAssignments: evalDataset && f.evalClusters && f.evalConfidence ? { ids: evalDataset.ids, cluster: f.evalClusters, confidence: f.evalConfidence } : null,
+  };
+}
+
+/** One seed's answer: a cluster and a confidence per item, for the input and the eval input. */
+interface Fit {
+  clusters: Int32Array;
+  confidence: Float32Array;
+  evalClusters: Int32Array | null;
+  evalConfidence: Float32Array | null;
+  /** k-means iterations of the kept restart, or training epochs. */
+  iterations: number;
+  warnings: string[];
+}
+
+type Resolved = Required<Pick<ClusterRunOptions, "k" | "metric" | "nInit" | "epochs" | "patience">>;
+
+async function fitKMeans(x: EncodedFeatures, evalX: EncodedFeatures | null, o: Resolved, seed: number, run: number, progress: (e: RunProgress) => void): Promise<Fit> {
+  const fit = await kmeans(x.global, o.k, {
+    metric: o.metric,
+    nInit: o.nInit,
+    seed,
+    onProgress: (p) => progress({ stage: "cluster", run, message: `k-means restart ${p.restart + 1}/${p.nInit}, iteration ${p.iteration}`, done: p.restart, total: p.nInit }),
+  });
+  return {
+    clusters: fit.labels,
+    confidence: marginConfidence(x.global, fit.centers, o.metric),
+    evalClusters: evalX ? (await assignToCenters(evalX.global, fit.centers, o.metric)).labels : null,
+    evalConfidence: evalX ? marginConfidence(evalX.global, fit.centers, o.metric) : null,
+    iterations: fit.iterations,
+    warnings: fit.warnings,
+  };
+}
+
+/** The method's clustering heads (DESIGN 1.4) on the views the encoder gives: today the visual (global) view. */
+async function fitHeads(x: EncodedFeatures, evalX: EncodedFeatures | null, o: Resolved, seed: number, run: number, progress: (e: RunProgress) => void): Promise<Fit> {
+  const trained = await trainHeads([{ name: "visual", features: x.global }], {
+    clusters: o.k,
+    seed,
+    maxEpochs: o.epochs,
+    patience: o.patience,
+    onProgress: (p) =>
+      p.stage === "train"
+        ? progress({ stage: "cluster", run, message: `epoch ${p.epoch}, loss ${p.loss.toFixed(4)} (${p.seconds.toFixed(1)} s)`, done: p.epoch, total: p.maxEpochs })
+        : progress({ stage: "cluster", run, message: `mining neighbours (${p.view})`, done: p.done, total: p.total }),
+  });
+  const evalPred = evalX ? await predictWithHeads(trained.model, [{ name: "visual", features: evalX.global }]) : null;
+  const warnings: string[] = [];
+  const used = new Set(trained.predictions).size;
+  if (used < o.k) warnings.push(`the heads use ${used} of k=${o.k} clusters`);
+  return {
+    clusters: trained.predictions,
+    confidence: trained.confidence,
+    evalClusters: evalPred?.predictions ?? null,
+    evalConfidence: evalPred?.confidence ?? null,
+    iterations: trained.epochs,
+    warnings,
   };
 }
 
