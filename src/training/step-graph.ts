@@ -73,7 +73,7 @@ export function buildStepGraph(o: StepGraphOptions): ModelSpec {
   const f = (name: string, shape: number[]): ValueSpec => ({ name, type: "float", shape });
 
   // ---- forward, per view
-  interface Fwd { x: string; xhat: string; invStd: string; r: string; p: string; pA: string; pN: string }
+  interface Fwd { x: string; xc: string; invStd: string; scale: string; r: string; p: string; pA: string; pN: string }
   const fwd: Fwd[] = [];
   for (let v = 0; v < V; v++) {
     const d = o.inDims[v];
@@ -88,14 +88,16 @@ export function buildStepGraph(o: StepGraphOptions): ModelSpec {
     const xc = g.sub(z1, mean);
     const variance = g.reduceMean(g.mul(xc, xc), [1], true); // biased
     const invStd = g.op("Reciprocal", [g.op("Sqrt", [g.add(variance, g.scalar(eps))])]);
-    const xhat = g.mul(xc, invStd);
-    const y = g.add(g.mul(xhat, P("gamma")), P("beta"));
+    // y = xhat * gamma + beta with xhat = xc * invStd, folded into one per-feature scale so the
+    // big (2, B, hidden) tensor is touched by fewer element-wise passes.
+    const scale = g.mul(invStd, P("gamma")); // (2, 1, Hd)
+    const y = g.add(g.mul(xc, scale), P("beta"));
     const r = g.reshape(g.op("Relu", [y]), [2 * B, Hd]);
     const p = g.op("Softmax", [g.op("Gemm", [r, P("w2"), P("b2")], { transB: 1 })], { axis: 1 });
     g.op("Reshape", [mean, g.ints([2, Hd])], undefined, names.bnMean(v));
     g.op("Reshape", [variance, g.ints([2, Hd])], undefined, names.bnVar(v));
     outputs.push(f(names.bnMean(v), [2, Hd]), f(names.bnVar(v), [2, Hd]));
-    fwd.push({ x: names.x(v), xhat, invStd, r, p, pA: g.slice(p, 0, B, 0), pN: g.slice(p, B, 2 * B, 0) });
+    fwd.push({ x: names.x(v), xc, invStd, scale, r, p, pA: g.slice(p, 0, B, 0), pN: g.slice(p, B, 2 * B, 0) });
   }
 
   // ---- losses and dL/dP
@@ -186,7 +188,7 @@ export function buildStepGraph(o: StepGraphOptions): ModelSpec {
   for (let v = 0; v < V; v++) {
     const d = o.inDims[v];
     const P = (p: TrainableName) => names.param(v, p);
-    const { xhat, invStd, r, p } = fwd[v];
+    const { xc, invStd, scale, r, p } = fwd[v];
     // The entropy term has shape (1, K): add it to the anchors' gradient by broadcasting.
     const dPA = dA[v].length ? g.add(zerosBK, g.sumAll(dA[v])) : zerosBK;
     const dPN = dN[v].length ? g.sumAll(dN[v]) : zerosBK;
@@ -197,13 +199,16 @@ export function buildStepGraph(o: StepGraphOptions): ModelSpec {
     grads.b2 = g.reduceSum(dz2, [0], false);
     const dr = g.matmul(dz2, P("w2"));
     const dy = g.reshape(g.mul(dr, g.op("Sign", [r])), [2, B, Hd]);
-    grads.gamma = g.reduceSum(g.mul(dy, xhat), [0, 1], false);
-    grads.beta = g.reduceSum(dy, [0, 1], false);
-    const dxhat = g.mul(dy, P("gamma"));
-    const dz1 = g.reshape(
-      g.mul(invStd, g.sub(g.sub(dxhat, g.reduceMean(dxhat, [1], true)), g.mul(xhat, g.reduceMean(g.mul(dxhat, xhat), [1], true)))),
-      [2 * B, Hd],
-    );
+    // BatchNorm backward per half (anchors, neighbours), with s1 = sum_i dy, s2 = sum_i dy * xc:
+    //   dgamma = sum_halves invStd * s2, dbeta = sum_halves s1,
+    //   dz1 = scale * (dy - s1 / B - xc * invStd^2 * s2 / B) = dy * scale + xc * c2 + c0.
+    const s1 = g.reduceSum(dy, [1], true); // (2, 1, Hd)
+    const s2 = g.reduceSum(g.mul(dy, xc), [1], true);
+    grads.gamma = g.reduceSum(g.mul(s2, invStd), [0, 1], false);
+    grads.beta = g.reduceSum(s1, [0, 1], false);
+    const c2 = g.scale(g.mul(g.mul(scale, g.mul(invStd, invStd)), s2), -1 / B);
+    const c0 = g.scale(g.mul(scale, s1), -1 / B);
+    const dz1 = g.reshape(g.add(g.add(g.mul(dy, scale), g.mul(xc, c2)), c0), [2 * B, Hd]);
     grads.w1 = g.op("Gemm", [dz1, names.x(v)], { transA: 1 });
     grads.b1 = g.reduceSum(dz1, [0], false);
     if (o.inputGradients?.[v]) {
