@@ -71,6 +71,7 @@ export function layoutMap(features: Matrix, options: Partial<MapOptions> = {}): 
 function scaleToUnit(points: number[][]): Float32Array {
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (const [x, y] of points) {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
     if (x < minX) minX = x;
     if (x > maxX) maxX = x;
     if (y < minY) minY = y;
@@ -81,8 +82,10 @@ function scaleToUnit(points: number[][]): Float32Array {
   const offY = (1 - (maxY - minY) / span) / 2;
   const out = new Float32Array(points.length * 2);
   points.forEach(([x, y], i) => {
-    out[2 * i] = offX + (x - minX) / span;
-    out[2 * i + 1] = offY + (y - minY) / span;
+    // A point UMAP could not place (degenerate input) goes to the centre rather than NaN.
+    const ok = Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(minX);
+    out[2 * i] = ok ? offX + (x - minX) / span : 0.5;
+    out[2 * i + 1] = ok ? offY + (y - minY) / span : 0.5;
   });
   return out;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import sharp from "sharp";
-import { esc, parseAssignments, writeReport } from "../../src/report/index.js";
+import { esc, layoutMap, parseAssignments, writeReport } from "../../src/report/index.js";
 import { jsonForScript } from "../../src/report/html.js";
 import { parseCsv } from "../../src/report/run-folder.js";
 import { SatcError } from "../../src/errors.js";
@@ -70,6 +70,25 @@ describe("escaping", () => {
     const s = jsonForScript({ id: "</script><!--\u2028" });
     assert.ok(!s.includes("<") && !s.includes(">"));
     assert.deepEqual(JSON.parse(s), { id: "</script><!--\u2028" });
+  });
+});
+
+describe("layoutMap", () => {
+  test("a seeded sample of at most maxPoints rows, laid out in the unit square, reproducibly", () => {
+    const random = new Random(5);
+    const n = 120, d = 8;
+    const data = Float32Array.from({ length: n * d }, () => random.normal());
+    const a = layoutMap({ data, rows: n, cols: d }, { maxPoints: 50, seed: 1, epochs: 30 })!;
+    const b = layoutMap({ data, rows: n, cols: d }, { maxPoints: 50, seed: 1, epochs: 30 })!;
+    const c = layoutMap({ data, rows: n, cols: d }, { maxPoints: 50, seed: 2, epochs: 30 })!;
+    assert.equal(a.index.length, 50);
+    assert.equal(new Set(a.index).size, 50);
+    assert.ok(a.index.every((v, i) => v >= 0 && v < n && (i === 0 || v > a.index[i - 1])), "distinct rows, ascending");
+    assert.deepEqual(a.index, b.index);
+    assert.deepEqual(a.xy, b.xy);
+    assert.notDeepEqual(a.index, c.index);
+    assert.ok(a.xy.every((v) => v >= 0 && v <= 1));
+    assert.equal(layoutMap({ data: new Float32Array(8), rows: 2, cols: 4 }), null);
   });
 });
 
