@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { formatCommandHelp, parseCommandLine, type CommandSpec } from "./args.js";
 import { clusterCommand, runClusterCommand } from "./commands/cluster.js";
+import { encodeCommand, runEncodeCommand } from "./commands/encode.js";
 import type { CliContext, ProgressSink } from "./context.js";
 import { SatcError, UsageError } from "../errors.js";
 import type { RunProgress } from "../run/cluster.js";
@@ -21,6 +22,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   cluster: { spec: clusterCommand, run: runClusterCommand },
+  encode: { spec: encodeCommand, run: runEncodeCommand },
 };
 
 function mainHelp(): string {

@@ -14,12 +14,12 @@
  * keeps its own progress file, and writes the manifest last; until then `get` does not see the entry.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { SatcError } from "../errors.js";
-import { itemSize, npyHeader, parseNpy, shapeSize, writeFileAtomic, writeNpy } from "./npy.js";
+import { itemSize, npyHeader, parseNpy, parseNpyHeader, shapeSize, writeFileAtomic, writeNpy } from "./npy.js";
 
 const satcVersion: string = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
 
@@ -197,16 +197,7 @@ export class FeatureStore {
     }
     const hash = featureKeyHash(key);
     const dir = join(this.root, hash);
-    const manifest: FeatureManifest = {
-      format: "satc-features",
-      formatVersion: 1,
-      key: hash,
-      input: { source: key.input.source, fingerprint: key.input.fingerprint, n: key.input.n },
-      encoder: { name: key.encoder.name, options: JSON.parse(canonicalJson(key.encoder.options ?? null)) as unknown },
-      arrays: {},
-      createdAt: new Date().toISOString(),
-      satcVersion,
-    };
+    const manifest = this.newManifest(key, hash);
     try {
       await mkdir(dir, { recursive: true });
       await rm(join(dir, MANIFEST), { force: true }); // the old entry disappears before its files change
@@ -228,11 +219,73 @@ export class FeatureStore {
     return { dir, manifest, arrays: Object.fromEntries(names.map((n) => [n, arrays[n]])) };
   }
 
+  /**
+   * A scratch folder for `key`, for writers that stream an entry's arrays batch by batch and may
+   * be interrupted (encodeDataset): the same key always gets the same folder, so a rerun resumes.
+   */
+  workDir(key: FeatureKey): string {
+    return join(this.root, `${featureKeyHash(key)}.work`);
+  }
+
+  /**
+   * Make complete .npy files (written elsewhere, typically in workDir) the entry of `key`: they
+   * are moved in (rename, same file system) and the manifest is written last. Returns the entry's
+   * manifest and folder; arrays are not read back (they may be larger than memory).
+   */
+  async adopt(key: FeatureKey, files: Record<string, { path: string }>): Promise<{ dir: string; manifest: FeatureManifest }> {
+    const hash = featureKeyHash(key);
+    const dir = join(this.root, hash);
+    const manifest = this.newManifest(key, hash);
+    try {
+      await mkdir(dir, { recursive: true });
+      await rm(join(dir, MANIFEST), { force: true });
+      for (const [name, { path }] of Object.entries(files)) {
+        if (!ARRAY_NAME.test(name)) throw new RangeError(`FeatureStore.adopt: array name '${name}' must be letters, digits, '_' or '-'`);
+        const header = parseNpyHeader(await readHead(path), path);
+        if (header.dtype !== "float32" && header.dtype !== "int32") throw new SatcError(`${path}: expected float32 or int32 features, found ${header.dtype}`, { file: path });
+        const file = `${name}.npy`;
+        await rename(path, join(dir, file));
+        manifest.arrays[name] = { shape: [...header.shape], dtype: header.dtype, file };
+      }
+      await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+      await syncDir(dir);
+    } catch (err) {
+      if (err instanceof SatcError || err instanceof RangeError) throw err;
+      throw new SatcError(`cannot store features in ${dir}: ${(err as Error).message} (set SATC_CACHE to use another cache folder)`, { file: dir, cause: err });
+    }
+    return { dir, manifest };
+  }
+
+  private newManifest(key: FeatureKey, hash: string): FeatureManifest {
+    return {
+      format: "satc-features",
+      formatVersion: 1,
+      key: hash,
+      input: { source: key.input.source, fingerprint: key.input.fingerprint, n: key.input.n },
+      encoder: { name: key.encoder.name, options: JSON.parse(canonicalJson(key.encoder.options ?? null)) as unknown },
+      arrays: {},
+      createdAt: new Date().toISOString(),
+      satcVersion,
+    };
+  }
+
   /** Remove a key's entry, if any. */
   async delete(key: FeatureKey): Promise<void> {
     const dir = this.entryDir(key);
     await rm(join(dir, MANIFEST), { force: true });
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The first 4 KiB of a file: enough for any .npy header satc reads. */
+async function readHead(path: string): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const buf = new Uint8Array(4096);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -11,9 +11,10 @@
  *    cache through a temporary file and a rename, so an interrupted download never leaves a
  *    truncated file behind.
  *
- * cacheDir defaults to $SATC_CACHE_DIR, else $XDG_CACHE_HOME/satc, else ~/.cache/satc. Offline mode
+ * cacheDir defaults to $SATC_CACHE, else $XDG_CACHE_HOME/satc, else ~/.cache/satc. Offline mode
  * is on when `offline` is set, when a modelDir is given, or when SATC_OFFLINE=1 or HF_HUB_OFFLINE=1.
  */
+import { satcCacheDir } from "../features/store.js";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
@@ -54,11 +55,9 @@ export interface ResolvedModel {
   source: "model-dir" | "cache" | "download";
 }
 
+/** satc's one cache folder (models, edited models, features): see satcCacheDir. */
 export function defaultCacheDir(): string {
-  const env = process.env;
-  if (env.SATC_CACHE_DIR) return resolve(env.SATC_CACHE_DIR);
-  if (env.XDG_CACHE_HOME) return join(resolve(env.XDG_CACHE_HOME), "satc");
-  return join(homedir(), ".cache", "satc");
+  return resolve(satcCacheDir());
 }
 
 export function isOffline(options: ResolveOptions): boolean {

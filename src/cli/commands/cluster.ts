@@ -23,6 +23,8 @@ export const clusterCommand: CommandSpec = {
     { name: "k", short: "k", type: "integer", value: "<K>", description: "number of clusters", required: true, min: 1 },
     { name: "eval", type: "string", value: "<input>", description: "a second input to assign to the learned clusters and score" },
     { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" },
+    { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines); see README" },
+    { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
     { name: "method", type: "string", value: "<name>", description: "clustering method", choices: clusterMethods, default: "kmeans" },
     { name: "metric", type: "string", value: "<name>", description: "k-means distance", choices: ["euclidean", "cosine"], default: "euclidean" },
     { name: "n-init", type: "integer", value: "<n>", description: "k-means restarts per seed", default: 10, min: 1 },
@@ -44,6 +46,15 @@ export const clusterCommand: CommandSpec = {
     "satc cluster features.npy -k 20 --json",
   ],
 };
+
+/** Options of the pretrained encoders from the command line (the pixels encoder takes none here). */
+export function encoderOptionsFrom(options: Record<string, unknown>): Record<string, unknown> {
+  if (options.encoder === "pixels") return {};
+  const o: Record<string, unknown> = { device: options.device };
+  if (options["model-dir"] !== undefined) o.modelDir = resolve(options["model-dir"] as string);
+  if (options["batch-size"] !== undefined) o.batchSize = options["batch-size"];
+  return o;
+}
 
 function defaultOut(input: string): string {
   const base = input.replace(/[\\/]+$/, "").split(/[\\/]/).pop()!.replace(/[^A-Za-z0-9._-]+/g, "-") || "input";
@@ -91,6 +102,7 @@ export async function runClusterCommand(positionals: string[], options: Record<s
     dataDir: options["data-dir"] as string | undefined,
     labels: options.labels as string | undefined,
     encoder: options.encoder as EncoderName,
+    encoderOptions: encoderOptionsFrom(options),
     method: options.method as ClusterMethod,
     metric: options.metric as "euclidean" | "cosine",
     nInit: options["n-init"] as number,

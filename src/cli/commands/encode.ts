@@ -1,0 +1,55 @@
+/**
+ * `satc encode <input> --encoder <name>`: encode an input into the feature cache without
+ * clustering, so a later `satc cluster` with the same input and encoder starts at once.
+ */
+import type { CommandSpec } from "../args.js";
+import { openDataset } from "../../input/index.js";
+import { encodeFeatures, encoderNames, type EncoderName } from "../../encoders/index.js";
+import type { CliContext } from "../context.js";
+import { encoderOptionsFrom } from "./cluster.js";
+
+export const encodeCommand: CommandSpec = {
+  name: "encode",
+  summary: "Encode the images of <input> into the feature cache (.npy + manifest) without clustering.",
+  positionals: [{ name: "<input>", description: "a folder of images, an IDX file, or a dataset spec such as fashion-mnist:train" }],
+  options: [
+    { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" },
+    { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines)" },
+    { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
+    { name: "batch-size", type: "integer", value: "<n>", description: "images per batch for clip/resnet50", default: 32, min: 1 },
+    { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
+    { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE/features or ~/.cache/satc/features]" },
+    { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
+    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+  ],
+  examples: ["satc encode fashion-mnist:train --encoder pixels", "satc encode ~/photos --encoder clip --model-dir ~/models"],
+};
+
+export async function runEncodeCommand(positionals: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  const progress = ctx.progress(Boolean(options.quiet));
+  const started = performance.now();
+  progress.onProgress({ stage: "open", message: `opening ${positionals[0]}` });
+  const dataset = await openDataset(positionals[0], { dataDir: options["data-dir"] as string | undefined });
+  const encoded = await encodeFeatures(dataset, options.encoder as EncoderName, encoderOptionsFrom(options), {
+    cacheDir: options["cache-dir"] as string | undefined,
+    onProgress: (p) => progress.onProgress({ stage: "encode", done: p.done, total: p.total, message: dataset.name }),
+  });
+  progress.done();
+  const doc = {
+    n: encoded.global.rows,
+    dims: encoded.global.cols,
+    encoder: encoded.info,
+    cached: encoded.cached,
+    path: encoded.path,
+    skipped: dataset.skipped.length,
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (options.json) ctx.stdout.write(JSON.stringify(doc) + "\n");
+  else
+    ctx.stdout.write(
+      `encoded ${doc.n} item(s) of ${dataset.source} with ${encoded.info.name}${encoded.info.baseline ? " (weight-free baseline)" : ""}: ` +
+        `(${doc.n}, ${doc.dims})${encoded.cached ? " from the cache" : ""} -> ${doc.path}\n` +
+        (doc.skipped ? `skipped ${doc.skipped} unreadable item(s)\n` : ""),
+    );
+  return 0;
+}
