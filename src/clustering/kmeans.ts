@@ -26,8 +26,8 @@ export interface KMeansProgress {
   nInit: number;
   /** 1-based Lloyd iteration within the restart. */
   iteration: number;
-  /** Inertia of the assignment made in this iteration (before the centre update). */
-  inertia: number;
+  /** Rows that changed cluster in this iteration (all rows in the first). */
+  moved: number;
 }
 
 export interface KMeansOptions {
@@ -194,7 +194,7 @@ export async function assignToCenters(
 interface Sessions {
   /** (X (n,d), C (m,d)) -> P (n,m) = -2 X C^T + ||c||^2. */
   distances: ort.InferenceSession;
-  /** (X, C, xx) -> labels (n), minDist (n): nearest centre and squared distance to it. */
+  /** (X, C, t=[min(2,k)]) -> the t smallest values of -2 X C^T + ||c||^2 per row, and their columns. */
   assign: ort.InferenceSession;
   /** (X, labels, depth=[k]) -> sums (k,d), counts (k). */
   sums: ort.InferenceSession;
@@ -225,6 +225,8 @@ interface Assignment {
   labels: Int32Array;
   /** Squared distance of each row to its assigned centre, clamped at 0. */
   minDist: Float32Array;
+  /** Squared distance of each row to its second nearest centre (Infinity when k = 1). */
+  secondDist: Float64Array;
 }
 
 /** Per-cluster sums of member rows (k, d) and member counts (k), matching one labelling. */
@@ -235,8 +237,9 @@ interface ClusterSums {
 
 /**
  * The assignment half of a Lloyd step as an ONNX graph; shapes are symbolic, so one session serves
- * every fit. P = Gemm(X, C, cc; alpha=-2, transB) is the squared distance minus ||x||^2, whose row
- * argmin is the nearest centre.
+ * every fit. P = Gemm(X, C, cc; alpha=-2, transB) is the squared distance minus ||x||^2; TopK
+ * (smallest `t` of each row, t = min(2, k)) gives the nearest centre and the two smallest values,
+ * the second feeding the Hamerly lower bound.
  */
 function assignGraph(): ModelSpec {
   return {
@@ -244,21 +247,17 @@ function assignGraph(): ModelSpec {
     inputs: [
       { name: "X", type: "float", shape: ["n", "d"] },
       { name: "C", type: "float", shape: ["k", "d"] },
-      { name: "xx", type: "float", shape: ["n"] },
+      { name: "t", type: "int64", shape: [1] },
     ],
     outputs: [
-      { name: "labels", type: "int32", shape: ["n"] },
-      { name: "minDist", type: "float", shape: ["n"] },
+      { name: "values", type: "float", shape: ["n", "t"] },
+      { name: "indices", type: "int32", shape: ["n", "t"] },
     ],
-    initializers: [{ name: "zero", type: "float", dims: [], data: new Float32Array([0]) }],
     nodes: [
       { op: "ReduceSumSquare", inputs: ["C"], outputs: ["cc"], attributes: { axes: [1], keepdims: 0 } },
       { op: "Gemm", inputs: ["X", "C", "cc"], outputs: ["P"], attributes: { alpha: { float: -2 }, beta: { float: 1 }, transB: 1 } },
-      { op: "ArgMin", inputs: ["P"], outputs: ["labels64"], attributes: { axis: 1, keepdims: 0 } },
-      { op: "Cast", inputs: ["labels64"], outputs: ["labels"], attributes: { to: 6 } },
-      { op: "ReduceMin", inputs: ["P"], outputs: ["pMin"], attributes: { axes: [1], keepdims: 0 } },
-      { op: "Add", inputs: ["pMin", "xx"], outputs: ["dRaw"] },
-      { op: "Max", inputs: ["dRaw", "zero"], outputs: ["minDist"] },
+      { op: "TopK", inputs: ["P", "t"], outputs: ["values", "indices64"], attributes: { axis: 1, largest: 0, sorted: 1 } },
+      { op: "Cast", inputs: ["indices64"], outputs: ["indices"], attributes: { to: 6 } },
     ],
   };
 }
@@ -323,9 +322,25 @@ function getSessions(threads: number | undefined): Promise<Sessions> {
   return s;
 }
 
+/**
+ * Nearest centre of each of the n rows of `data` (n, d): label, squared distance (clamped at 0) and
+ * squared distance to the second nearest centre (Infinity when k = 1).
+ */
 async function runAssign(s: Sessions, data: Float32Array, xx: Float32Array, n: number, d: number, c: Float32Array, k: number): Promise<Assignment> {
-  const out = await s.assign.run({ X: tensor(data, [n, d]), C: tensor(c, [k, d]), xx: tensor(xx, [n]) });
-  return { labels: out.labels.data as Int32Array, minDist: out.minDist.data as Float32Array };
+  const t = Math.min(2, k);
+  const out = await s.assign.run({ X: tensor(data, [n, d]), C: tensor(c, [k, d]), t: new ort.Tensor("int64", new BigInt64Array([BigInt(t)]), [1]) });
+  const values = out.values.data as Float32Array;
+  const indices = out.indices.data as Int32Array;
+  const labels = new Int32Array(n);
+  const minDist = new Float32Array(n);
+  const secondDist = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = indices[i * t];
+    const v = values[i * t] + xx[i];
+    minDist[i] = v > 0 ? v : 0;
+    secondDist[i] = t === 2 ? values[i * t + 1] + xx[i] : Infinity;
+  }
+  return { labels, minDist, secondDist };
 }
 
 /** Cluster sums and counts of `labels`, in float64. */
@@ -415,9 +430,13 @@ async function distancesTo(fit: Fit, c: Float32Array, m: number): Promise<Float6
 
 /**
  * Lloyd iterations from `start` (k, d) until labels stop changing, the shift is <= tol, or maxIter.
- * The assignment runs in ONNX every iteration; the cluster sums are kept in float64 and updated
- * only for the rows that changed cluster (a full ONNX recount when many changed), since after the
- * first few iterations few rows move and the recount would dominate.
+ *
+ * Hamerly's bounds skip the rows that cannot change cluster: for each row an upper bound on the
+ * distance to its centre and a lower bound on the distance to any other centre, loosened by the
+ * centre moves after every update. Only the remaining rows are gathered and assigned in ONNX
+ * (all rows when more than a quarter remain). The cluster sums are kept in float64 and moved only for
+ * the rows that changed cluster (a full ONNX recount when many changed). Results are the same as
+ * plain Lloyd up to float ties.
  */
 async function lloyd(
   fit: Fit,
@@ -428,50 +447,147 @@ async function lloyd(
 ): Promise<RestartResult> {
   const { data, xx, n, d, k, maxIter, absTol, sessions } = fit;
   let centers = start;
-  let previous: Int32Array | null = null;
-  let step: Assignment | null = null;
+  const labels = new Int32Array(n);
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
+  const half = new Float64Array(k); // half the distance from each centre to its nearest other centre
+  const delta = new Float64Array(k);
   let totals: ClusterSums | null = null;
-  let strict = false;
+  let gather: Float32Array | null = null;
   let iterations = 0;
   for (let it = 0; it < maxIter; it++) {
     iterations = it + 1;
-    step = await runAssign(sessions, data, xx, n, d, centers, k);
-    onProgress?.({ stage: "kmeans", restart, nInit, iteration: iterations, inertia: sum(step.minDist) });
-    let changed = n;
-    if (previous !== null && totals !== null) {
-      changed = 0;
-      for (let i = 0; i < n; i++) if (previous[i] !== step.labels[i]) changed++;
+    // Rows whose bounds do not prove their label.
+    let active: Int32Array | null = null;
+    if (it > 0) {
+      const list = new Int32Array(n);
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const bound = lower[i] > half[labels[i]] ? lower[i] : half[labels[i]];
+        if (upper[i] > bound) list[m++] = i;
+      }
+      active = list.subarray(0, m);
     }
-    if (previous !== null && changed === 0) {
+    let step: Assignment;
+    // Gathering rows costs about as much memory traffic as the GEMM itself: only worth it when few remain.
+    if (active === null || active.length * 4 > n) {
+      active = null;
+      step = await runAssign(sessions, data, xx, n, d, centers, k);
+    } else {
+      const m = active.length;
+      gather ??= new Float32Array(Math.ceil(n / 4) * d);
+      const gxx = new Float32Array(m);
+      for (let r = 0; r < m; r++) {
+        const i = active[r];
+        gather.set(data.subarray(i * d, (i + 1) * d), r * d);
+        gxx[r] = xx[i];
+      }
+      step = m === 0 ? emptyAssignment() : await runAssign(sessions, gather.subarray(0, m * d), gxx, m, d, centers, k);
+    }
+    // Apply: exact bounds for the assigned rows, label moves into the running sums.
+    const count = active === null ? n : active.length;
+    const movedRows: number[] = [];
+    const from: number[] = [];
+    const maxCC = maxSquaredNorm(centers, k, d);
+    for (let r = 0; r < count; r++) {
+      const i = active === null ? r : active[r];
+      // Float32 allowance: the GEMM form of a squared distance is off by about
+      // eps32 * (||x||^2 + ||c||^2); widen the bounds by ~10x that so rounding never hides a move.
+      const e = 1e-6 * (xx[i] + maxCC);
+      upper[i] = Math.sqrt(step.minDist[r] + e);
+      lower[i] = Math.sqrt(Math.max(step.secondDist[r] - e, 0));
+      const label = step.labels[r];
+      if (it > 0 && label !== labels[i]) {
+        movedRows.push(i);
+        from.push(labels[i]);
+      }
+      labels[i] = label;
+    }
+    const moved = it === 0 ? n : movedRows.length;
+    onProgress?.({ stage: "kmeans", restart, nInit, iteration: iterations, moved });
+    if (it > 0 && moved === 0) {
       // Labels are stable: the centres would not move. Strict convergence, as scikit-learn.
-      strict = true;
       break;
     }
-    if (totals === null || previous === null || changed * 8 > n) totals = await clusterSums(fit, step.labels);
-    else moveRows(fit, totals, previous, step.labels);
-    const next = updateCenters(fit, totals, step, centers, restart, iterations);
+    if (totals === null || moved * 8 > n) totals = await clusterSums(fit, labels);
+    else moveRows(fit, totals, movedRows, from, labels);
+    let full: Assignment | null = null;
+    if (totals.counts.some((c) => c === 0)) {
+      // An empty cluster is re-seeded at the farthest row: that needs every row's exact distance.
+      full = await runAssign(sessions, data, xx, n, d, centers, k);
+    }
+    const next = updateCenters(fit, totals, full, centers, restart, iterations);
     let shift = 0;
-    for (let j = 0; j < k * d; j++) {
-      const t = next[j] - centers[j];
-      shift += t * t;
+    let maxDelta = 0;
+    let maxAt = -1;
+    let secondDelta = 0;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = c * d; j < (c + 1) * d; j++) {
+        const t = next[j] - centers[j];
+        s += t * t;
+      }
+      shift += s;
+      delta[c] = Math.sqrt(s);
+      if (delta[c] > maxDelta) {
+        secondDelta = maxDelta;
+        maxDelta = delta[c];
+        maxAt = c;
+      } else if (delta[c] > secondDelta) secondDelta = delta[c];
     }
     centers = next;
-    previous = step.labels;
     if (shift <= absTol) break;
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      upper[i] += delta[c];
+      lower[i] -= c === maxAt ? secondDelta : maxDelta;
+    }
+    halfCenterDistances(centers, k, d, half);
   }
-  // Unless the labels were stable, assign once more so labels match the final centres.
-  if (!strict || step === null) step = await runAssign(sessions, data, xx, n, d, centers, k);
-  return { centers, labels: step.labels, inertia: sum(step.minDist), iterations };
+  // Final exact assignment to the final centres: labels match the centres, and the inertia.
+  const last = await runAssign(sessions, data, xx, n, d, centers, k);
+  return { centers, labels: last.labels, inertia: sum(last.minDist), iterations };
 }
 
-/** Move the rows whose label differs between `from` and `to` in the running sums and counts. */
-function moveRows(fit: Fit, totals: ClusterSums, from: Int32Array, to: Int32Array): void {
-  const { data, n, d } = fit;
+function emptyAssignment(): Assignment {
+  return { labels: new Int32Array(0), minDist: new Float32Array(0), secondDist: new Float64Array(0) };
+}
+
+function maxSquaredNorm(centers: Float32Array, k: number, d: number): number {
+  let max = 0;
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let j = c * d; j < (c + 1) * d; j++) s += centers[j] * centers[j];
+    if (s > max) max = s;
+  }
+  return max;
+}
+
+/** half[c] = half the Euclidean distance from centre c to its nearest other centre (Infinity if k = 1). */
+function halfCenterDistances(centers: Float32Array, k: number, d: number, half: Float64Array): void {
+  half.fill(Infinity);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const t = centers[a * d + j] - centers[b * d + j];
+        s += t * t;
+      }
+      const h = Math.sqrt(s) / 2;
+      if (h < half[a]) half[a] = h;
+      if (h < half[b]) half[b] = h;
+    }
+  }
+}
+
+/** Move `rows` from their old clusters `from` to their new ones `to[row]` in the running sums. */
+function moveRows(fit: Fit, totals: ClusterSums, rows: number[], from: number[], to: Int32Array): void {
+  const { data, d } = fit;
   const { sums, counts } = totals;
-  for (let i = 0; i < n; i++) {
-    const a = from[i];
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r];
+    const a = from[r];
     const b = to[i];
-    if (a === b) continue;
     const o = i * d;
     const oa = a * d;
     const ob = b * d;
@@ -491,12 +607,12 @@ function moveRows(fit: Fit, totals: ClusterSums, from: Int32Array, to: Int32Arra
  * cluster, as scikit-learn's `_relocate_empty_clusters` (on a copy: `totals` keeps matching the
  * labels). A centre whose cluster still ends empty keeps its old value, so no centre is ever NaN.
  */
-function updateCenters(fit: Fit, totals: ClusterSums, step: Assignment, old: Float32Array, restart: number, iteration: number): Float32Array {
+function updateCenters(fit: Fit, totals: ClusterSums, step: Assignment | null, old: Float32Array, restart: number, iteration: number): Float32Array {
   const { data, d, k, metric } = fit;
   let { sums, counts } = totals;
   const empty: number[] = [];
   for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
-  if (empty.length > 0) {
+  if (empty.length > 0 && step !== null) {
     sums = Float64Array.from(sums);
     counts = Float64Array.from(counts);
     const order = farthestRows(step.minDist, empty.length);
