@@ -1,8 +1,9 @@
 /** What a CLI command may touch: its output streams and a progress reporter for stderr. */
-import type { RunProgress } from "../run/cluster.js";
+import type { StageEvent } from "./progress.js";
 
 export interface ProgressSink {
-  onProgress: (event: RunProgress) => void;
+  /** Any library stage event ({ stage, done?, total?, message? }). */
+  onProgress: (event: StageEvent) => void;
   done: () => void;
 }
 

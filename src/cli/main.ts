@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url";
 import { formatCommandHelp, parseCommandLine, type CommandSpec } from "./args.js";
 import { clusterCommand, runClusterCommand } from "./commands/cluster.js";
 import { encodeCommand, runEncodeCommand } from "./commands/encode.js";
-import type { CliContext, ProgressSink } from "./context.js";
+import { exportCommand, reportCommand, runExportCommand, runReportCommand } from "./commands/report.js";
+import type { CliContext } from "./context.js";
+import { createProgress, stageProgress } from "./progress.js";
 import { SatcError, UsageError } from "../errors.js";
-import type { RunProgress } from "../run/cluster.js";
 
 const version = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
 
@@ -23,6 +24,8 @@ interface Command {
 const commands: Record<string, Command> = {
   cluster: { spec: clusterCommand, run: runClusterCommand },
   encode: { spec: encodeCommand, run: runEncodeCommand },
+  report: { spec: reportCommand, run: runReportCommand },
+  export: { spec: exportCommand, run: runExportCommand },
 };
 
 function mainHelp(): string {
@@ -43,25 +46,6 @@ function mainHelp(): string {
     ...commands.cluster.spec.examples.map((e) => `  ${e}`),
     "",
   ].join("\n");
-}
-
-/** Plain progress lines on stderr, at most one per second per stage (the report issue adds bars). */
-function lineProgress(stderr: NodeJS.WritableStream, quiet: boolean): ProgressSink {
-  let lastStage = "";
-  let last = 0;
-  return {
-    onProgress: (e: RunProgress) => {
-      if (quiet) return;
-      const now = Date.now();
-      const finished = e.total !== undefined && e.done === e.total;
-      if (e.stage === lastStage && now - last < 1000 && !finished) return;
-      lastStage = e.stage;
-      last = now;
-      const count = e.total !== undefined ? ` ${e.done}/${e.total}` : "";
-      stderr.write(`[${e.stage}]${count}${e.message ? ` ${e.message}` : ""}\n`);
-    },
-    done: () => {},
-  };
 }
 
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
@@ -113,7 +97,7 @@ if (isEntry) {
   const ctx: CliContext = {
     stdout: process.stdout,
     stderr: process.stderr,
-    progress: (quiet) => lineProgress(process.stderr, quiet),
+    progress: (quiet) => stageProgress(createProgress({ stream: process.stderr, quiet }), { encode: "images", neighbors: "items", train: "epochs", kmeans: "restarts" }),
   };
   main(process.argv.slice(2), ctx).then((code) => {
     process.exitCode = code;

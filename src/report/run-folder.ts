@@ -11,14 +11,9 @@ import { openDataset } from "../input/index.js";
 import type { RunRecord } from "../run/record.js";
 
 /** The per-item result of a run, in input order. */
-export interface Assignments {
-  /** (n) item ids as in the input. */
-  ids: string[];
-  /** (n) cluster index per item, 0 <= cluster < k. */
-  cluster: Int32Array;
-  /** (n) confidence of the assignment (the head's probability of the chosen cluster). */
-  confidence: Float32Array;
-}
+import type { Assignments } from "../run/folder.js";
+
+export type { Assignments };
 
 export interface RunFolder {
   dir: string;

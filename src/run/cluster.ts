@@ -3,7 +3,9 @@
  * it with one or more seeds, score it when labels exist, and optionally assign and score a second
  * input against what was learned. Nothing here prints; progress goes to `onProgress`.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { resolve as resolvePath } from "node:path";
 import { SatcError, UsageError, expected } from "../errors.js";
 import type { Dataset } from "../input/dataset.js";
 import { openDataset, checkClusterCount } from "../input/index.js";
@@ -50,7 +52,7 @@ export interface ClusterRunOptions {
 }
 
 export interface RunProgress {
-  stage: "open" | "encode" | "cluster" | "evaluate";
+  stage: "open" | "encode" | "kmeans" | "neighbors" | "train";
   message?: string;
   done?: number;
   total?: number;
@@ -82,7 +84,8 @@ function versions(): Record<string, string> {
 
 function inputRecord(d: Dataset): InputRecord {
   return {
-    source: d.source,
+    // Absolute, so that the report and export find the input again from any working folder.
+    source: existsSync(d.source) ? resolvePath(d.source) : d.source,
     name: d.name,
     n: d.ids.length,
     hasLabels: d.labels !== null,
@@ -196,7 +199,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   for (let r = 0; r < o.runs; r++) {
     const seed = o.seed + r;
     const runStart = performance.now();
-    progress({ stage: "cluster", run: r, message: `${o.method}, seed ${seed}` });
+    progress({ stage: o.method === "kmeans" ? "kmeans" : "train", run: r, message: `seed ${seed}` });
     const fit = o.method === "kmeans" ? await fitKMeans(encoded, evalEncoded, o, seed, r, progress) : await fitHeads(encoded, evalEncoded, o, seed, r, progress);
     const { clusters, confidence, evalClusters, evalConfidence } = fit;
     const metrics = score(dataset, clusters, o.k);
@@ -267,7 +270,7 @@ async function fitKMeans(x: EncodedFeatures, evalX: EncodedFeatures | null, o: R
     metric: o.metric,
     nInit: o.nInit,
     seed,
-    onProgress: (p) => progress({ stage: "cluster", run, message: `k-means restart ${p.restart + 1}/${p.nInit}, iteration ${p.iteration}`, done: p.restart, total: p.nInit }),
+    onProgress: (p) => progress({ stage: "kmeans", run, message: `restart ${p.restart + 1}/${p.nInit}, iteration ${p.iteration}`, done: p.restart, total: p.nInit }),
   });
   return {
     clusters: fit.labels,
@@ -288,8 +291,8 @@ async function fitHeads(x: EncodedFeatures, evalX: EncodedFeatures | null, o: Re
     patience: o.patience,
     onProgress: (p) =>
       p.stage === "train"
-        ? progress({ stage: "cluster", run, message: `epoch ${p.epoch}, loss ${p.loss.toFixed(4)} (${p.seconds.toFixed(1)} s)`, done: p.epoch, total: p.maxEpochs })
-        : progress({ stage: "cluster", run, message: `mining neighbours (${p.view})`, done: p.done, total: p.total }),
+        ? progress({ stage: "train", run, message: `loss ${p.loss.toFixed(4)}`, done: p.epoch, total: p.maxEpochs })
+        : progress({ stage: "neighbors", run, message: p.view, done: p.done, total: p.total }),
   });
   const evalPred = evalX ? await predictWithHeads(trained.model, [{ name: "visual", features: evalX.global }]) : null;
   const warnings: string[] = [];

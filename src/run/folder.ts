@@ -8,11 +8,13 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../features/npy.js";
 import type { RunRecord } from "./record.js";
 
+/** The per-item result of a run, in input order. */
 export interface Assignments {
+  /** (n) item ids as in the input. */
   ids: string[];
-  /** Cluster index per item, 0..k-1. */
+  /** (n) cluster index per item, 0 <= cluster < k. */
   cluster: Int32Array;
-  /** Confidence per item in [0,1]. */
+  /** (n) confidence of the assignment in [0,1]: the head's probability of its cluster, or k-means' margin (marginConfidence). */
   confidence: Float32Array;
 }
 

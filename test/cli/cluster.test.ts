@@ -58,6 +58,8 @@ test("clusters a .npy feature matrix with labels: one JSON document, a run folde
   assert.deepEqual(doc.metrics, { acc: 1, nmi: 1, ari: 1 });
   assert.equal(doc.eval, null);
   assert.ok(doc.seconds > 0);
+  assert.equal(doc.report, join(out, "report.html"));
+  assert.match(readFileSync(doc.report, "utf8"), /<html/i);
   const csv = readFileSync(join(out, "assignments.csv"), "utf8").trim().split("\n");
   assert.equal(csv[0], "id,cluster,confidence");
   assert.equal(csv.length, 61);
@@ -72,7 +74,7 @@ test("clusters a .npy feature matrix with labels: one JSON document, a run folde
 
 test("--runs 3 reports mean and std over seeds 0,1,2", () => {
   const { features, labels } = blobs();
-  const r = satc("cluster", features, "-k", "3", "--labels", labels, "--json", "--runs", "3", "--out", join(tmp, "runs3"), "-q");
+  const r = satc("cluster", features, "-k", "3", "--labels", labels, "--json", "--runs", "3", "--out", join(tmp, "runs3"), "-q", "--no-report");
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.runs.n, 3);
@@ -126,7 +128,7 @@ test("a folder of images with class sub-folders and one corrupt file: scored, th
   const r = satc("cluster", dir, "-k", "2", "--out", out, "-q");
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /skipped 1 unreadable item/);
-  assert.match(r.stdout, /ACC 100\.00%/);
+  assert.match(r.stdout, /shapes  8  100\.00%  100\.00%  100\.00%/);
   const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
   assert.deepEqual(record.input.skipped.map((s: { id: string }) => s.id), ["light/broken.jpg"]);
   assert.deepEqual(record.input.classNames, ["dark", "light"]);
@@ -136,7 +138,7 @@ test("a folder of images with class sub-folders and one corrupt file: scored, th
 test("Fashion-MNIST test split, k-means on pixels: ACC well above chance, eval scoring works", () => {
   // Issue 2's bar is ACC >= 0.47 with 10 restarts (scikit-learn's k-means on raw pixels: 0.483).
   // Three restarts keep this test fast; the full run is in bench/.
-  const r = satc("cluster", "fashion-mnist:test", "-k", "10", "--n-init", "3", "--eval", "fashion-mnist:test", "--json", "--out", join(tmp, "fm"), "-q");
+  const r = satc("cluster", "fashion-mnist:test", "-k", "10", "--n-init", "3", "--eval", "fashion-mnist:test", "--json", "--out", join(tmp, "fm"), "-q", "--no-report");
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.n, 10000);

@@ -9,6 +9,8 @@ import { writeRunFolder } from "../../run/folder.js";
 import { encoderNames, type EncoderName } from "../../encoders/index.js";
 import type { RunRecord, Scores } from "../../run/record.js";
 import type { CliContext } from "../context.js";
+import { formatTable } from "../progress.js";
+import { writeReport } from "../../report/index.js";
 
 export const clusterCommand: CommandSpec = {
   name: "cluster",
@@ -37,6 +39,7 @@ export const clusterCommand: CommandSpec = {
     { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
     { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE or ~/.cache/satc]" },
     { name: "no-cache", type: "boolean", description: "do not read or write the feature cache" },
+    { name: "report", type: "boolean", description: "write report.html in the run folder (--no-report to skip)", default: true },
     { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
     { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
   ],
@@ -63,31 +66,37 @@ function defaultOut(input: string): string {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+const KEYS: (keyof Scores)[] = ["acc", "nmi", "ari"];
 
-function scoresLine(s: Scores | null): string {
-  return s ? `ACC ${pct(s.acc)}  NMI ${pct(s.nmi)}  ARI ${pct(s.ari)}` : "no labels";
-}
-
-/** The plain-text summary printed on stdout without --json. */
-export function formatSummary(record: RunRecord, out: string): string {
-  const lines: string[] = [];
+/** The plain-text summary printed on stdout without --json: a header, a table of scores, where things are. */
+export function formatSummary(record: RunRecord, out: string, reportPath: string | null): string {
   const enc = record.encoder.baseline ? `${record.encoder.name} (weight-free baseline)` : record.encoder.name;
-  lines.push(`satc cluster ${record.input.source}: n=${record.input.n}, k=${record.clusters.k}, encoder ${enc}, method ${record.options.method}`);
+  const lines = [`satc cluster ${record.input.source}: n=${record.input.n}, k=${record.clusters.k}, encoder ${enc}, method ${record.options.method}`];
+  if (record.text) lines.push(`text view: tau=${record.text.tau.toFixed(3)} (threshold ${record.text.threshold}) -> ${record.text.used ? "used" : "not used"} (--text ${record.text.mode})`);
   if (record.input.skipped.length) lines.push(`skipped ${record.input.skipped.length} unreadable item(s), listed in run.json`);
-  lines.push(`cluster sizes: ${record.clusters.sizes.join(" ")}`);
-  if (record.runs.length > 1 && record.summary) {
-    const { mean, std } = record.summary;
-    const f = (k: keyof Scores) => `${pct(mean[k])} ± ${pct(std[k])}`;
-    lines.push(`${record.input.name} over ${record.runs.length} seeds: ACC ${f("acc")}  NMI ${f("nmi")}  ARI ${f("ari")}`);
-  } else {
-    lines.push(`${record.input.name}: ${scoresLine(record.metrics)}`);
-  }
-  if (record.eval && record.evalInput) {
-    const evalRuns = record.runs.map((r) => r.eval?.metrics ?? null);
-    lines.push(`eval ${record.evalInput.name} (n=${record.eval.n}): ${scoresLine(record.eval.metrics)}${evalRuns.length > 1 ? " (seed " + record.runs[0].seed + ")" : ""}`);
-  }
+  lines.push("");
+  const rows: string[][] = [];
+  const seeds = record.runs.length;
+  const row = (name: string, n: number, pick: (r: RunRecord["runs"][number]) => Scores | null | undefined) => {
+    const all = record.runs.map(pick).filter((x): x is Scores => x != null);
+    if (all.length === 0) return rows.push([name, String(n), "-", "-", "-"]);
+    if (seeds === 1) return rows.push([name, String(n), ...KEYS.map((k) => pct(all[0][k]))]);
+    rows.push([name, String(n), ...KEYS.map((k) => {
+      const v = all.map((x) => x[k]);
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+      return `${pct(mean)} ± ${(100 * std).toFixed(2)}`;
+    })]);
+  };
+  row(record.input.name, record.input.n, (r) => r.metrics);
+  if (record.evalInput && record.eval) row(`eval ${record.evalInput.name}`, record.eval.n, (r) => r.eval?.metrics);
+  lines.push(formatTable(rows, { header: ["input", "n", "ACC", "NMI", "ARI"], align: ["left", "right", "right", "right", "right"] }).trimEnd());
+  if (seeds > 1) lines.push(`mean ± std over ${seeds} seeds (${record.runs.map((r) => r.seed).join(", ")})`);
+  if (!record.input.hasLabels) lines.push("(no labels: scores need sub-folder names or a labelled dataset)");
+  lines.push("", `cluster sizes: ${record.clusters.sizes.join(" ")}`);
   for (const r of record.runs) for (const w of r.warnings) lines.push(`warning (seed ${r.seed}): ${w}`);
-  lines.push(`time ${record.timings.total.toFixed(1)} s; run folder ${out}`);
+  lines.push(`time ${record.timings.total.toFixed(1)} s`, `run folder ${out}`);
+  if (reportPath) lines.push(`report ${reportPath}`);
   return lines.join("\n") + "\n";
 }
 
@@ -115,6 +124,12 @@ export async function runClusterCommand(positionals: string[], options: Record<s
   });
   progress.done();
   await writeRunFolder(out, result.record, result.assignments);
+  let reportPath: string | null = null;
+  if (options.report !== false) {
+    const report = await writeReport(out, { dataDir: options["data-dir"] as string | undefined, onProgress: (e) => progress.onProgress(e) });
+    progress.done();
+    reportPath = report.path;
+  }
   const r = result.record;
   if (options.json) {
     const doc = {
@@ -127,10 +142,11 @@ export async function runClusterCommand(positionals: string[], options: Record<s
       skipped: r.input.skipped.length,
       seconds: r.timings.total,
       out,
+      report: reportPath,
     };
     ctx.stdout.write(JSON.stringify(doc) + "\n");
   } else {
-    ctx.stdout.write(formatSummary(r, out));
+    ctx.stdout.write(formatSummary(r, out, reportPath));
   }
   return 0;
 }
