@@ -1,0 +1,180 @@
+/**
+ * The SATC method's training (DESIGN 1.4) over its three views: visual (the global embedding),
+ * spatial (an encoder over each image's patch graph, trained end to end with its head) and,
+ * when the text selector keeps it, textual. Pairs: visual-spatial always, visual-text and
+ * spatial-text with text. The answer is the visual head's argmax.
+ *
+ * The spatial slot is switchable for the ablation (DESIGN 1.3): "gat" (default), "gcn",
+ * "transformer", "mean" (the mean of the node features as a fixed view, no graph: a Linear in
+ * front of the head's own Linear would add nothing) and "none" (no spatial view).
+ *
+ * Neighbours of the spatial view (each view mines its own top-k, cosine): from a fixed,
+ * label-free description of the nodes, not from the encoder's output (which is random at the
+ * start and changes while training). Two choices, `spatialNeighbors`:
+ *  - "pooled": the mean of the node features, (n, c). For ResNet-50 this is the ImageNet
+ *    global-pooled feature, the natural choice. For the pixels grid it is a 16-d average tile,
+ *    which forgets where things are.
+ *  - "flat": all node features side by side, (n, N * c): keeps the layout.
+ * Default: "flat" when N * c <= 4096 (the pixels grid: 784; ResNet after reduction to 64: 3136),
+ * else "pooled". See bench/spatial_fashion.ts for the measured difference.
+ */
+import { UsageError, expected } from "../errors.js";
+import { mineNeighbors } from "../clustering/neighbors.js";
+import { predictWithHeads, trainHeads, type HeadsModel, type TrainOptions, type TrainResult, type View } from "../training/trainer.js";
+import type { Matrix } from "../util/matrix.js";
+import { Random } from "../util/random.js";
+import { buildPatchGraph, type PatchGraph, type PatchNodes } from "./graph.js";
+import { SpatialEncoder, spatialEncoderNames, usesGraph, type SpatialEncoderName } from "./encoders.js";
+import { applyChannelReduction, fitChannelReduction, type ChannelReduction, type ReductionOptions } from "./reduce.js";
+
+export const spatialVariants = ["gat", "gcn", "transformer", "mean", "none"] as const;
+export type SpatialVariant = (typeof spatialVariants)[number];
+
+export interface SatcInputs {
+  /** Visual view: (nSamples, dVisual), e.g. CLIP image embeddings or the pixels encoder's global view. */
+  global: Matrix;
+  /** Patch nodes of every image, (nSamples, nNodes, nChannels); required unless spatial is "none". */
+  patches?: PatchNodes | null;
+  /** Textual view (nSamples, dText), only when the text selector keeps text. */
+  text?: Matrix | null;
+  /** Precomputed neighbours per view ((nSamples, k), self excluded), to skip mining. */
+  neighbors?: { visual?: Int32Array; spatial?: Int32Array; text?: Int32Array };
+}
+
+export type SatcProgress =
+  | Parameters<NonNullable<TrainOptions["onProgress"]>>[0]
+  | { stage: "patch-graph"; done: number; total: number }
+  | { stage: "reduce"; method: string; inChannels: number; outChannels: number };
+
+export interface SatcOptions extends Omit<TrainOptions, "pairs" | "predictView" | "onProgress"> {
+  /** Spatial encoder (or "mean" / "none"). Default "gat". */
+  spatial?: SpatialVariant;
+  /** Graph neighbours per node besides the self loop. Default 8. */
+  graphK?: number;
+  /** Attention heads (gat, transformer). Default 4. */
+  encoderHeads?: number;
+  /** Width per head (gcn: the output width). Default 32 (gcn 128). */
+  encoderHeadDim?: number;
+  /** Append a one-hot of the cell index to each node's features. Default false. */
+  positions?: boolean;
+  /** Channel reduction of wide nodes before training (false: none). Default { channels: 64, method: "pca" }. */
+  reduce?: ReductionOptions | false;
+  /** Features mined for the spatial view's neighbours (see the module comment). */
+  spatialNeighbors?: "pooled" | "flat";
+  /** Separate Adam settings for the encoder. Default: the heads' (TAC_ADAM). */
+  encoderAdam?: TrainOptions["adam"];
+  onProgress?: (event: SatcProgress) => void;
+}
+
+export interface SatcModel {
+  heads: HeadsModel;
+  spatial: SpatialVariant;
+  /** The trained spatial encoder (gat, gcn, transformer), over the training nodes. */
+  encoder: SpatialEncoder | null;
+  reduction: ChannelReduction | null;
+  /** Views trained and the pairs of the loss. */
+  views: string[];
+  pairs: [string, string][];
+  spatialNeighbors: "pooled" | "flat" | null;
+}
+
+export interface SatcResult extends Omit<TrainResult, "model"> {
+  model: SatcModel;
+}
+
+/** Mean over nodes: (n, N, c) -> (n, c). */
+export function poolNodes(nodes: PatchNodes): Matrix {
+  const [n, N, c] = nodes.shape;
+  const out = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) for (let u = 0; u < N; u++) {
+    const o = (i * N + u) * c;
+    for (let j = 0; j < c; j++) out[i * c + j] += nodes.data[o + j] / N;
+  }
+  return { data: out, rows: n, cols: c };
+}
+
+/**
+ * Train SATC's heads (and the spatial encoder) on the inputs; returns the visual head's
+ * clustering of the same items and the model (score other items with predictSatc).
+ */
+export async function trainSatc(inputs: SatcInputs, options: SatcOptions): Promise<SatcResult> {
+  const spatial = options.spatial ?? "gat";
+  if (!spatialVariants.includes(spatial)) throw new UsageError(expected(`one of ${spatialVariants.join(", ")}`, "--spatial", spatial));
+  const n = inputs.global.rows;
+  const views: View[] = [{ name: "visual", features: inputs.global, neighbors: inputs.neighbors?.visual }];
+  let encoder: SpatialEncoder | null = null;
+  let reduction: ChannelReduction | null = null;
+  let spatialNeighbors: SatcModel["spatialNeighbors"] = null;
+  const seed = options.seed ?? 0;
+  if (spatial !== "none") {
+    let nodes = inputs.patches;
+    if (!nodes) throw new UsageError(`the spatial view '${spatial}' needs patch nodes; the encoder gives none (use --spatial none)`);
+    if (nodes.shape[0] !== n) throw new UsageError(`patch nodes have ${nodes.shape[0]} images, the visual view has ${n}`);
+    if (options.reduce !== false) {
+      reduction = await fitChannelReduction(nodes, { threads: options.threads, seed, ...options.reduce });
+      if (reduction.method !== "identity") {
+        options.onProgress?.({ stage: "reduce", method: reduction.method, inChannels: reduction.inChannels, outChannels: reduction.outChannels });
+        nodes = await applyChannelReduction(nodes, reduction, { threads: options.threads });
+      }
+    }
+    const [, N, c] = nodes.shape;
+    spatialNeighbors = options.spatialNeighbors ?? (N * c <= 4096 ? "flat" : "pooled");
+    const mined: Matrix = spatialNeighbors === "flat" ? { data: nodes.data, rows: n, cols: N * c } : poolNodes(nodes);
+    if (spatial === "mean") {
+      // Mined on the same description as the encoders' views, so the ablation changes one thing.
+      const neighbors = inputs.neighbors?.spatial ?? (spatialNeighbors === "flat" ? await mineFor(mined, options) : undefined);
+      views.push({ name: "spatial", features: poolNodes(nodes), neighbors });
+    } else {
+      let graph: PatchGraph | null = null;
+      if (usesGraph(spatial as SpatialEncoderName)) {
+        graph = await buildPatchGraph(nodes, { k: options.graphK ?? 8, threads: options.threads, onProgress: (e) => options.onProgress?.(e) });
+      }
+      encoder = await SpatialEncoder.create(spatial as SpatialEncoderName, nodes, graph, new Random(seed + 7919), {
+        heads: options.encoderHeads, headDim: options.encoderHeadDim, positions: options.positions,
+        adam: options.encoderAdam ?? options.adam, threads: options.threads,
+      });
+      views.push({ name: "spatial", features: mined, neighbors: inputs.neighbors?.spatial, encoder });
+    }
+  }
+  if (inputs.text) {
+    if (inputs.text.rows !== n) throw new UsageError(`the text view has ${inputs.text.rows} rows, the visual view has ${n}`);
+    views.push({ name: "text", features: inputs.text, neighbors: inputs.neighbors?.text });
+  }
+  const names = views.map((v) => v.name);
+  const pairs: [string, string][] = [];
+  for (let a = 0; a < names.length; a++) for (let b = a + 1; b < names.length; b++) pairs.push([names[a], names[b]]);
+  const { onProgress, ...rest } = options;
+  try {
+    const result = await trainHeads(views, {
+      ...rest, pairs: pairs.length ? pairs : undefined, predictView: "visual",
+      onProgress: onProgress as TrainOptions["onProgress"],
+    });
+    return {
+      ...result,
+      model: { heads: result.model, spatial, encoder, reduction, views: names, pairs, spatialNeighbors },
+    };
+  } catch (err) {
+    await encoder?.release();
+    throw err;
+  }
+}
+
+async function mineFor(x: Matrix, options: SatcOptions): Promise<Int32Array> {
+  return mineNeighbors(x, options.topK ?? 50, { threads: options.threads });
+}
+
+/**
+ * Cluster other items (for example the test split) with a trained model: the visual head in
+ * inference mode, so only the visual features are needed. Returns (nSamples) cluster numbers
+ * and their probabilities.
+ */
+export async function predictSatc(model: SatcModel, global: Matrix, options: { threads?: number; batchSize?: number } = {}) {
+  return predictWithHeads(model.heads, [{ name: "visual", features: global }], options);
+}
+
+/** Release the sessions of a trained model's encoder. */
+export async function releaseSatc(model: SatcModel): Promise<void> {
+  await model.encoder?.release();
+}
+
+export { spatialEncoderNames };

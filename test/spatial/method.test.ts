@@ -1,0 +1,63 @@
+/** trainSatc / predictSatc on small synthetic data: views, pairs, variants, scoring other items (seconds). */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Random } from "../../src/util/random.js";
+import type { Matrix } from "../../src/util/matrix.js";
+import type { PatchNodes } from "../../src/spatial/graph.js";
+import { poolNodes, predictSatc, releaseSatc, trainSatc, spatialVariants } from "../../src/spatial/method.js";
+import { evaluateClustering } from "../../src/evaluation/metrics.js";
+
+/**
+ * n items of k classes: a noisy global vector around a class centre, and N nodes whose features
+ * are class-specific patterns per node plus noise.
+ */
+function synthetic(rng: Random, n: number, k: number, N: number, c: number, d: number) {
+  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => rng.normal()));
+  const patterns = Array.from({ length: k }, () => Array.from({ length: N * c }, () => rng.normal()));
+  const global = new Float32Array(n * d), nodes = new Float32Array(n * N * c), labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const y = (labels[i] = i % k);
+    for (let j = 0; j < d; j++) global[i * d + j] = centres[y][j] + 0.6 * rng.normal();
+    for (let j = 0; j < N * c; j++) nodes[i * N * c + j] = patterns[y][j] + 0.6 * rng.normal();
+  }
+  return { global: { data: global, rows: n, cols: d } as Matrix, patches: { data: nodes, shape: [n, N, c] } as PatchNodes, labels };
+}
+
+test("poolNodes: mean over nodes", () => {
+  const p: PatchNodes = { data: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8), shape: [2, 2, 2] };
+  assert.deepEqual(Array.from(poolNodes(p).data), [2, 3, 6, 7]);
+});
+
+test("trainSatc: every spatial variant trains, the visual head answers, predictSatc scores other items", async () => {
+  const rng = new Random(1);
+  const { global, patches, labels } = synthetic(rng, 240, 3, 6, 4, 8);
+  for (const spatial of spatialVariants) {
+    const events: string[] = [];
+    const r = await trainSatc({ global, patches }, {
+      clusters: 3, spatial, batchSize: 64, hidden: 32, maxEpochs: 20, topK: 10, graphK: 3, threads: 1, seed: 2,
+      encoderHeads: 2, encoderHeadDim: 4, onProgress: (e) => events.push(e.stage),
+    });
+    assert.equal(r.predictions.length, 240);
+    assert.deepEqual(r.model.views, spatial === "none" ? ["visual"] : ["visual", "spatial"]);
+    assert.deepEqual(r.model.pairs, spatial === "none" ? [] : [["visual", "spatial"]]);
+    assert.equal(r.model.encoder !== null, ["gat", "gcn", "transformer"].includes(spatial));
+    assert.ok(events.includes("train"));
+    if (spatial === "gat" || spatial === "gcn") assert.ok(events.includes("patch-graph"), spatial);
+    const acc = evaluateClustering(labels, r.predictions).acc;
+    assert.ok(acc > 0.9, `${spatial}: train ACC ${acc}`);
+    const scored = await predictSatc(r.model, { data: global.data.subarray(0, 30 * 8), rows: 30, cols: 8 }, { threads: 1 });
+    assert.deepEqual(Array.from(scored.predictions), Array.from(r.predictions.subarray(0, 30)));
+    await releaseSatc(r.model);
+  }
+});
+
+test("trainSatc: three views give the three pairs; missing patches or bad variant are usage errors", async () => {
+  const rng = new Random(3);
+  const { global, patches } = synthetic(rng, 120, 2, 4, 3, 5);
+  const text: Matrix = { data: Float32Array.from({ length: 120 * 6 }, () => rng.normal()), rows: 120, cols: 6 };
+  const r = await trainSatc({ global, patches, text }, { clusters: 2, spatial: "gcn", batchSize: 32, hidden: 16, maxEpochs: 2, topK: 5, graphK: 2, threads: 1 });
+  assert.deepEqual(r.model.pairs, [["visual", "spatial"], ["visual", "text"], ["spatial", "text"]]);
+  await releaseSatc(r.model);
+  await assert.rejects(trainSatc({ global }, { clusters: 2, spatial: "gat" }), /needs patch nodes/);
+  await assert.rejects(trainSatc({ global, patches }, { clusters: 2, spatial: "gnn" as never }), /--spatial/);
+});
