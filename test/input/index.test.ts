@@ -61,7 +61,7 @@ test("openDataset picks the reader from the source", async () => {
 });
 
 test("unknown specs and missing paths are usage errors naming them and listing what is accepted", async () => {
-  await assert.rejects(openDataset("cifar10:test"), (e: unknown) => e instanceof UsageError && /unknown dataset spec 'cifar10:test'; expected fashion-mnist:train/.test(e.message));
+  await assert.rejects(openDataset("imagenet:test"), (e: unknown) => e instanceof UsageError && /unknown dataset spec 'imagenet:test'; expected fashion-mnist:train/.test(e.message));
   await assert.rejects(openDataset("/no/such/folder"), (e: unknown) => e instanceof UsageError && /input '\/no\/such\/folder' does not exist; expected .*a folder of images/.test(e.message));
   await assert.rejects(openDataset("fashion-mnist:validation"), UsageError);
   await assert.rejects(openDataset(""), UsageError);
