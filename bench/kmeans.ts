@@ -13,6 +13,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { kmeans, type KMeansMetric, type KMeansOptions } from "../src/clustering/kmeans.js";
@@ -106,24 +107,34 @@ interface Row {
   metric: KMeansMetric;
   settings: string;
   seconds: number;
+  /** CPU seconds of the process during the fit, all threads (robust-ish to other load on the machine). */
+  cpuSeconds: number;
   centers: ArrayLike<number>;
 }
 
 async function satc(name: string, x: Matrix, options: KMeansOptions, settings: string): Promise<Row & { iterations: number; warnings: number }> {
   let best = Infinity;
+  let cpuSeconds = 0;
   let result = null;
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     result = await kmeans(x, K, { ...options, threads });
-    best = Math.min(best, (performance.now() - t0) / 1000);
+    const wall = (performance.now() - t0) / 1000;
+    if (wall < best) {
+      best = wall;
+      const c = process.cpuUsage(c0);
+      cpuSeconds = (c.user + c.system) / 1e6;
+    }
   }
   const total = result!.restarts.reduce((s, r) => s + r.iterations, 0);
   return {
-    name, metric: options.metric ?? "euclidean", settings: `${settings} (${total} iterations in all)`, seconds: best, centers: result!.centers.data,
+    name, metric: options.metric ?? "euclidean", settings: `${settings} (${total} iterations in all)`, seconds: best, cpuSeconds, centers: result!.centers.data,
     iterations: total, warnings: result!.warnings.length,
   };
 }
 
+const loadBefore = loadavg();
 // Warm-up: loads onnxruntime and builds the sessions once, as any second fit in a process would find.
 const tWarm = performance.now();
 await kmeans({ data: raw.data.subarray(0, 100 * d), rows: 100, cols: d }, K, { nInit: 1, threads });
@@ -175,20 +186,22 @@ for (const [input, x] of [["pixels / 255", raw], ["centred + L2-normalised", { d
 }
 
 if (args.includes("--json")) {
-  console.log(JSON.stringify({ threads, repeats, warmSeconds, python: python && { versions: python.versions, blas: python.blas, env: python.env }, runs: scored.map(({ centers, ...r }) => r), study }));
+  console.log(JSON.stringify({ threads, repeats, warmSeconds, loadBefore, loadAfter: loadavg(), python: python && { versions: python.versions, blas: python.blas, env: python.env }, runs: scored.map(({ centers, ...r }) => r), study }));
 } else {
   const ref = scored.find((r) => r.name === "faiss (defaults)");
   const refSph = scored.find((r) => r.name === "faiss spherical (defaults)");
   console.log(`k-means on Fashion-MNIST test pixels (${n} x ${d}, /255), K=${K}, ${RESTARTS} restarts, ${threads} threads, best of ${repeats}`);
+  console.log(`load average before / after: ${loadBefore.map((v) => v.toFixed(1)).join(" ")} / ${loadavg().map((v) => v.toFixed(1)).join(" ")} (machine shared with other jobs: wall times are noisy)`);
   console.log(`satc first-call overhead (onnxruntime load + sessions, excluded below): ${warmSeconds.toFixed(2)} s`);
   if (python) console.log(`python: ${JSON.stringify(python.versions)}; BLAS: ${JSON.stringify(python.blas)}; env: ${JSON.stringify(python.env)}`);
   console.log("inertia: float64 on the full data, same code for every run (spherical: unit rows vs unit centres, sum of 2-2cos)");
-  console.log(["run".padEnd(36), "seconds".padStart(8), "inertia".padStart(14), "t/faiss".padStart(8), "I/faiss".padStart(8), "ACC".padStart(6), "NMI".padStart(6), "ARI".padStart(6), "  settings"].join(" "));
+  console.log(["run".padEnd(36), "seconds".padStart(8), "cpu s".padStart(7), "inertia".padStart(14), "t/faiss".padStart(8), "I/faiss".padStart(8), "ACC".padStart(6), "NMI".padStart(6), "ARI".padStart(6), "  settings"].join(" "));
   for (const r of scored) {
     const base = r.metric === "cosine" ? refSph : ref;
     console.log([
       r.name.padEnd(36),
       r.seconds.toFixed(2).padStart(8),
+      r.cpuSeconds.toFixed(2).padStart(7),
       r.inertia.toFixed(1).padStart(14),
       (base ? (r.seconds / base.seconds).toFixed(2) : "-").padStart(8),
       (base ? (r.inertia / base.inertia).toFixed(4) : "-").padStart(8),
