@@ -316,8 +316,8 @@ function score(d: Dataset, clusters: Int32Array, k: number): ClusteringScores | 
   return evaluateClustering(d.labels, clusters, { nClusters: k, nClasses: d.classNames?.length });
 }
 
-/** The contingency table as rows (classes) of columns (clusters), for run.json. */
+/** The contingency table as rows (clusters 0..k-1) of columns (classes), for run.json and the report. */
 function confusionRows(s: ClusteringScores): number[][] {
   const { counts, classes, clusters } = s.contingency;
-  return Array.from(classes, (_, r) => Array.from(counts.subarray(r * clusters.length, (r + 1) * clusters.length)));
+  return Array.from(clusters, (_, c) => Array.from(classes, (_, r) => counts[r * clusters.length + c]));
 }

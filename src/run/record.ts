@@ -61,7 +61,7 @@ export interface RunRecord {
   };
   /** Scores of the reported run (the first seed) on the clustered input, when it has labels. */
   metrics: Scores | null;
-  /** Contingency table of the reported run, when labels exist: rows = classes, columns = clusters 0..k-1. */
+  /** Contingency table of the reported run, when labels exist: rows = clusters 0..k-1, columns = classes. */
   confusion: number[][] | null;
   eval: { n: number; metrics: Scores | null; confusion: number[][] | null } | null;
   /** Every seed's run; with --runs N, N entries, plus their mean and standard deviation. */

@@ -68,8 +68,11 @@ test("clusters a .npy feature matrix with labels: one JSON document, a run folde
   assert.equal(record.input.n, 60);
   assert.equal(record.runs.length, 1);
   assert.ok(record.versions.satc && record.versions.node);
-  // The confusion table has one row per class, one column per cluster, and sums to n.
-  assert.equal(record.confusion.flat().reduce((a: number, b: number) => a + b, 0), 60);
+  // The confusion table has one row per cluster, one column per class, and sums to n; rows hold
+  // the cluster sizes. Each blob is one class, so every row has a single non-zero cell of 20.
+  assert.equal(record.confusion.length, 3);
+  assert.deepEqual(record.confusion.map((r: number[]) => r.reduce((a, b) => a + b, 0)), record.clusters.sizes);
+  assert.deepEqual(record.confusion.map((r: number[]) => r.filter((v) => v > 0)), [[20], [20], [20]]);
 });
 
 test("--runs 3 reports mean and std over seeds 0,1,2", () => {
