@@ -2,7 +2,7 @@
  * Quality run of the heads on Fashion-MNIST, one view (the pixels baseline encoder):
  * fit on the 60,000 training images, score the 10,000 test images with predictWithHeads.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/train_fashion.js [--epochs 20] [--seed 0] [--center image|none] [--threads 2]
+ *   npx tsc -p tsconfig.json && node dist/bench/train_fashion.js [--epochs 20] [--seed 0] [--center image|none] [--threads 2] [--hidden 512]
  *
  * Neighbours of the training split are cached in bench/out/ (git-ignored) keyed by the options.
  * Prints test ACC / NMI (arithmetic) / ARI, the epochs run and the timings.
@@ -25,6 +25,7 @@ const seed = Number(opt("seed", "0"));
 const center = opt("center", "image") as "image" | "none";
 const threads = Number(opt("threads", "2"));
 const patience = Number(opt("patience", "10"));
+const hidden = Number(opt("hidden", "512"));
 
 const t0 = performance.now();
 const train = await openFashionMnist("train");
@@ -38,7 +39,8 @@ mkdirSync(outDir, { recursive: true });
 const cache = `${outDir}fashion-train-pixels-${center}-top50.i32`;
 let t1 = performance.now();
 let neighbors: Int32Array;
-if (existsSync(cache)) {
+const cached = existsSync(cache);
+if (cached) {
   const b = readFileSync(cache);
   neighbors = new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4).slice();
 } else {
@@ -49,7 +51,7 @@ const tNeighbors = (performance.now() - t1) / 1000;
 
 t1 = performance.now();
 const result = await trainHeads([{ name: "visual", features: xTrain, neighbors }], {
-  clusters: 10, seed, maxEpochs: epochs, patience, threads,
+  clusters: 10, seed, maxEpochs: epochs, patience, threads, hidden,
   onProgress: (e) => {
     if (e.stage === "train") console.error(`epoch ${e.epoch}/${e.maxEpochs} loss ${e.loss.toFixed(4)} (distill ${e.distill.toFixed(4)} consist ${e.consist.toFixed(4)} entropy ${e.entropy.toFixed(4)}) ${e.seconds.toFixed(1)} s`);
   },
@@ -59,8 +61,8 @@ const scored = await predictWithHeads(result.model, [{ name: "visual", features:
 const s = evaluateClustering(test.labels!, scored.predictions);
 const sTrain = evaluateClustering(train.labels!, result.predictions);
 
-console.log(`Fashion-MNIST, pixels encoder (center=${center}), one view, heads (hidden 512, batch 512, K=10), seed ${seed}`);
+console.log(`Fashion-MNIST, pixels encoder (center=${center}), one view, heads (hidden ${hidden}, batch 512, K=10), seed ${seed}`);
 console.log("split   ACC    NMI    ARI");
 console.log(`test   ${s.acc.toFixed(3)}  ${s.nmi.toFixed(3)}  ${s.ari.toFixed(3)}`);
 console.log(`train  ${sTrain.acc.toFixed(3)}  ${sTrain.nmi.toFixed(3)}  ${sTrain.ari.toFixed(3)}`);
-console.log(`epochs ${result.epochs} (max ${epochs}); encode ${tEncode.toFixed(1)} s, neighbours ${tNeighbors.toFixed(1)} s${existsSync(cache) ? " (cache)" : ""}, training ${tTrain.toFixed(1)} s (${(tTrain / result.epochs).toFixed(2)} s/epoch incl. final scoring)`);
+console.log(`epochs ${result.epochs} (max ${epochs}); encode ${tEncode.toFixed(1)} s, neighbours ${tNeighbors.toFixed(1)} s${cached ? " (from cache)" : ""}, training ${tTrain.toFixed(1)} s (${(tTrain / result.epochs).toFixed(2)} s/epoch incl. final scoring)`);
