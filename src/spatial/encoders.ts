@@ -101,22 +101,29 @@ export function validateConfig(cfg: SpatialEncoderConfig): void {
 }
 
 interface Forward {
-  /** (b, N, c') node inputs. */
-  xin: string;
-  /** (b, N, D) pre-activation and (b, N, D) activation. */
+  /** (b, 1, N, c') node inputs, one broadcast slot for the heads. */
+  x4: string;
+  /** (b, H, N, F) pre-activation. */
   pre: string;
   z: string;
   /** Per-kind values the backward needs. */
   saved: Record<string, string>;
 }
 
-const perm4 = (g: GraphBuilder, x: string, perm: number[]) => g.op("Transpose", [x], { perm });
-/** (b, N, D) -> (b, H, N, F) */
-const splitHeads = (g: GraphBuilder, x: string, cfg: SpatialEncoderConfig) =>
-  perm4(g, g.reshape(x, [0, cfg.nodes, cfg.heads, cfg.headDim]), [0, 2, 1, 3]);
-/** (b, H, N, F) -> (b, N, D) */
-const mergeHeads = (g: GraphBuilder, x: string, cfg: SpatialEncoderConfig) =>
-  g.reshape(perm4(g, x, [0, 2, 1, 3]), [0, cfg.nodes, outputWidth(cfg)]);
+/*
+ * Layout: every per-node tensor is kept as (b, H, N, F) (gcn: H = 1, F = D) so no transposes of
+ * big tensors are needed: a projection is MatMul((b, 1, N, c'), (H, c', F)), the bias is (H, 1, F),
+ * and the mean over nodes of (b, H, N, F) reshapes to (b, H * F) = (b, D) with head-major columns,
+ * the column order of the concatenated heads.
+ */
+
+const transposeLast = (g: GraphBuilder, x: string) => g.op("Transpose", [x], { perm: [0, 1, 3, 2] });
+/** A weight (D, c') as per-head (H, c', F). */
+const perHead = (g: GraphBuilder, w: string, cfg: SpatialEncoderConfig) =>
+  g.op("Transpose", [g.reshape(w, [cfg.heads, cfg.headDim, inputWidth(cfg)])], { perm: [0, 2, 1] });
+/** Gradient (H, c', F) back to the weight's (D, c'). */
+const fromPerHead = (g: GraphBuilder, dw: string, cfg: SpatialEncoderConfig) =>
+  g.reshape(g.op("Transpose", [dw], { perm: [0, 2, 1] }), [outputWidth(cfg), inputWidth(cfg)]);
 
 function buildForward(g: GraphBuilder, cfg: SpatialEncoderConfig, P: (name: string) => string): Forward {
   const N = cfg.nodes, H = cfg.heads, F = cfg.headDim;
@@ -128,75 +135,74 @@ function buildForward(g: GraphBuilder, cfg: SpatialEncoderConfig, P: (name: stri
     const shape = g.op("Concat", [batch, g.ints([N, N])], { axis: 0 });
     xin = g.op("Concat", ["x", g.op("Expand", [g.constant(eye, [N, N], "eye"), shape])], { axis: 2 });
   }
-  const project = (w: string) => g.matmul(xin, g.transpose(P(w))); // (b, N, D)
+  const x4 = g.op("Unsqueeze", [xin, g.ints([1])]); // (b, 1, N, c')
+  const project = (w: string) => g.matmul(x4, perHead(g, P(w), cfg)); // (b, H, N, F)
   const saved: Record<string, string> = {};
-  let pre: string;
+  let out: string;
   if (cfg.kind === "gcn") {
-    const A = g.op("Softmax", ["mask"], { axis: -1 }); // uniform over each node's neighbours
-    const agg = g.matmul(A, xin);
+    const A = g.op("Unsqueeze", [g.op("Softmax", ["mask"], { axis: -1 }), g.ints([1])]); // uniform over each node's neighbours
+    const agg = g.matmul(A, x4); // (b, 1, N, c')
     saved.agg = agg;
-    pre = g.add(g.matmul(agg, g.transpose(P("w"))), P("bias"));
+    out = g.matmul(agg, perHead(g, P("w"), cfg));
   } else if (cfg.kind === "gat") {
-    const hh = splitHeads(g, project("w"), cfg); // (b, H, N, F)
+    const hh = project("w");
     const aSrc = g.reshape(P("a_src"), [H, 1, F]), aDst = g.reshape(P("a_dst"), [H, 1, F]);
-    const s = g.reduceSum(g.mul(hh, aSrc), [3], true); // (b, H, N, 1)
-    const t = perm4(g, g.reduceSum(g.mul(hh, aDst), [3], true), [0, 1, 3, 2]); // (b, H, 1, N)
+    const s = g.matmul(hh, g.reshape(P("a_src"), [H, F, 1])); // (b, H, N, 1)
+    const t = transposeLast(g, g.matmul(hh, g.reshape(P("a_dst"), [H, F, 1]))); // (b, H, 1, N)
     const u = g.add(s, t);
     const e = g.add(g.op("LeakyRelu", [u], { alpha: { float: 0.2 } }), g.op("Unsqueeze", ["mask", g.ints([1])]));
     const alpha = g.op("Softmax", [e], { axis: -1 });
-    pre = g.add(mergeHeads(g, g.matmul(alpha, hh), cfg), P("bias"));
+    out = g.matmul(alpha, hh);
     Object.assign(saved, { hh, aSrc, aDst, u, alpha });
   } else {
-    const q = splitHeads(g, project("wq"), cfg), k = splitHeads(g, project("wk"), cfg), v = splitHeads(g, project("wv"), cfg);
-    const S = g.scale(g.matmul(q, perm4(g, k, [0, 1, 3, 2])), 1 / Math.sqrt(F));
+    const q = project("wq"), k = project("wk"), v = project("wv");
+    const S = g.scale(g.matmul(q, transposeLast(g, k)), 1 / Math.sqrt(F));
     const A = g.op("Softmax", [S], { axis: -1 });
-    pre = g.add(mergeHeads(g, g.matmul(A, v), cfg), P("bias"));
+    out = g.matmul(A, v);
     Object.assign(saved, { q, k, v, A });
   }
+  const pre = g.add(out, g.reshape(P("bias"), [H, 1, F]));
   const y = g.op("Elu", [pre], { alpha: { float: 1 } });
-  const z = g.reduceMean(y, [1], false);
+  const z = g.reshape(g.reduceMean(y, [2], false), [-1, outputWidth(cfg)]);
   saved.y = y;
-  return { xin, pre, z, saved };
+  return { x4, pre, z, saved };
 }
 
 /** dL/d(params) from dL/dz, as ONNX ops. */
-function buildBackward(g: GraphBuilder, cfg: SpatialEncoderConfig, f: Forward, P: (name: string) => string): Record<string, string> {
-  const N = cfg.nodes, D = outputWidth(cfg), c = inputWidth(cfg), F = cfg.headDim;
+function buildBackward(g: GraphBuilder, cfg: SpatialEncoderConfig, f: Forward): Record<string, string> {
+  const N = cfg.nodes, D = outputWidth(cfg), H = cfg.heads, F = cfg.headDim;
   const { saved } = f;
   // ELU'(p) = 1 for p > 0, else exp(p) = y + 1.
   const eluGrad = g.op("Where", [g.op("Greater", [f.pre, g.scalar(0)]), g.scalar(1), g.add(saved.y, g.scalar(1))]);
-  const dpre = g.mul(g.scale(g.op("Unsqueeze", ["dz", g.ints([1])]), 1 / N), eluGrad); // (b, N, D)
-  const grads: Record<string, string> = { bias: g.reduceSum(dpre, [0, 1], false) };
-  const flat = (x: string, width: number) => g.reshape(x, [-1, width]);
-  const xflat = flat(f.xin, c);
-  const weightGrad = (dproj: string) => g.op("Gemm", [flat(dproj, D), xflat], { transA: 1 }); // (D, c')
-  const T = (x: string) => perm4(g, x, [0, 1, 3, 2]);
+  const dout = g.mul(g.scale(g.reshape("dz", [-1, H, 1, F]), 1 / N), eluGrad); // (b, H, N, F)
+  const grads: Record<string, string> = { bias: g.reshape(g.reduceSum(dout, [0, 2], false), [D]) };
+  /** dW (D, c') of a projection x4 W -> (b, H, N, F) from its output gradient. */
+  const weightGrad = (dproj: string, input = f.x4) => fromPerHead(g, g.reduceSum(g.matmul(transposeLast(g, input), dproj), [0], false), cfg);
   /** Softmax backward along the last axis: A * (dA - sum(A * dA)). */
   const softmaxBack = (A: string, dA: string) => g.mul(A, g.sub(dA, g.reduceSum(g.mul(A, dA), [3], true)));
   if (cfg.kind === "gcn") {
-    grads.w = g.op("Gemm", [flat(dpre, D), flat(saved.agg, c)], { transA: 1 });
+    grads.w = weightGrad(dout, saved.agg);
     return grads;
   }
-  const dout = splitHeads(g, dpre, cfg); // (b, H, N, F)
   if (cfg.kind === "gat") {
     const { hh, aSrc, aDst, u, alpha } = saved;
-    const dalpha = g.matmul(dout, T(hh));
+    const dalpha = g.matmul(dout, transposeLast(g, hh));
     const du = g.mul(softmaxBack(alpha, dalpha), g.op("Where", [g.op("Greater", [u, g.scalar(0)]), g.scalar(1), g.scalar(0.2)]));
     const ds = g.reduceSum(du, [3], true); // (b, H, N, 1)
-    const dt = T(g.reduceSum(du, [2], true)); // (b, H, N, 1)
-    const dhh = g.sumAll([g.matmul(T(alpha), dout), g.mul(ds, aSrc), g.mul(dt, aDst)]);
+    const dt = transposeLast(g, g.reduceSum(du, [2], true)); // (b, H, N, 1)
+    const dhh = g.sumAll([g.matmul(transposeLast(g, alpha), dout), g.mul(ds, aSrc), g.mul(dt, aDst)]);
     grads.a_src = g.reduceSum(g.mul(ds, hh), [0, 2], false);
     grads.a_dst = g.reduceSum(g.mul(dt, hh), [0, 2], false);
-    grads.w = weightGrad(mergeHeads(g, dhh, cfg));
+    grads.w = weightGrad(dhh);
     return grads;
   }
   const { q, k, v, A } = saved;
-  const dA = g.matmul(dout, T(v));
-  const dv = g.matmul(T(A), dout);
+  const dA = g.matmul(dout, transposeLast(g, v));
+  const dv = g.matmul(transposeLast(g, A), dout);
   const dS = g.scale(softmaxBack(A, dA), 1 / Math.sqrt(F));
-  grads.wq = weightGrad(mergeHeads(g, g.matmul(dS, k), cfg));
-  grads.wk = weightGrad(mergeHeads(g, g.matmul(T(dS), q), cfg));
-  grads.wv = weightGrad(mergeHeads(g, dv, cfg));
+  grads.wq = weightGrad(g.matmul(dS, k));
+  grads.wk = weightGrad(g.matmul(transposeLast(g, dS), q));
+  grads.wv = weightGrad(dv);
   return grads;
 }
 
@@ -238,7 +244,7 @@ export function buildEncoderGraph(cfg: SpatialEncoderConfig, o: EncoderGraphOpti
   }
   const adam = o.adam ?? TAC_ADAM;
   inputs.push(fl("dz", ["b", D]), fl("adam_step_size", [1]), fl("adam_inv_sqrt_bc2", [1]));
-  const grads = buildBackward(g, cfg, fwd, names.param);
+  const grads = buildBackward(g, cfg, fwd);
   for (const [p, shape] of shapes) {
     inputs.push(fl(names.m(p), shape), fl(names.v(p), shape));
     const grad = grads[p];
