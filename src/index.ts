@@ -29,3 +29,6 @@ export {
 export { runCluster, marginConfidence, type ClusterRunOptions, type ClusterRunResult, type RunProgress } from "./run/cluster.js";
 export { writeRunFolder, formatAssignmentsCsv, type Assignments } from "./run/folder.js";
 export type { RunRecord, Scores, SeedRun, InputRecord, ModelRecord } from "./run/record.js";
+
+// Text view (WordNet nouns, noun bank, counterpart, tau selector, cluster names)
+export * from "./text/index.js";

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { formatCommandHelp, parseCommandLine, type CommandSpec } from "./args.js";
 import { clusterCommand, runClusterCommand } from "./commands/cluster.js";
 import { encodeCommand, runEncodeCommand } from "./commands/encode.js";
+import { nounsCommand, runNounsCommand } from "./commands/nouns.js";
 import { exportCommand, reportCommand, runExportCommand, runReportCommand } from "./commands/report.js";
 import type { CliContext } from "./context.js";
 import { createProgress, stageProgress } from "./progress.js";
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
   encode: { spec: encodeCommand, run: runEncodeCommand },
   report: { spec: reportCommand, run: runReportCommand },
   export: { spec: exportCommand, run: runExportCommand },
+  nouns: { spec: nounsCommand, run: runNounsCommand },
 };
 
 function mainHelp(): string {
