@@ -19,7 +19,9 @@ const opt = (name: string, dflt: number) => {
 };
 const threads = opt("threads", 2), steps = opt("steps", 30), dim = opt("dim", 512), batch = opt("batch", 512), K = opt("clusters", 10), hidden = opt("hidden", 512);
 
-async function satcStep(): Promise<{ mean: number; median: number }> {
+interface Timing { mean: number; median: number; min: number }
+
+async function satcStep(): Promise<Timing> {
   const rng = new Random(0);
   const heads = [initHead(dim, hidden, K, rng), initHead(dim, hidden, K, rng)];
   const step = await TrainingStep.create(heads, {
@@ -43,24 +45,27 @@ async function satcStep(): Promise<{ mean: number; median: number }> {
   }
   await step.release();
   times.sort((a, b) => a - b);
-  return { mean: times.reduce((a, b) => a + b, 0) / times.length, median: times[times.length >> 1] };
+  return { mean: times.reduce((a, b) => a + b, 0) / times.length, median: times[times.length >> 1], min: times[0] };
 }
 
-function torchStep(): { mean: number; median: number } | undefined {
+function torchStep(): Timing | undefined {
   if (args.includes("--no-torch")) return undefined;
   const script = fileURLToPath(new URL("../../bench/train_step.py", import.meta.url));
   const out = execFileSync("/usr/bin/python3", [script, "--threads", String(threads), "--steps", String(steps), "--dim", String(dim), "--batch", String(batch), "--clusters", String(K), "--hidden", String(hidden)], { encoding: "utf8" });
-  const r = JSON.parse(out.trim().split("\n").pop()!) as { msPerStep: number; msMedian: number };
-  return { mean: r.msPerStep, median: r.msMedian };
+  const r = JSON.parse(out.trim().split("\n").pop()!) as { msPerStep: number; msMedian: number; msMin: number };
+  return { mean: r.msPerStep, median: r.msMedian, min: r.msMin };
 }
 
+const loadBefore = (await import("node:os")).loadavg();
 const s = await satcStep();
 const t = torchStep();
 const f = (x: number) => x.toFixed(1).padStart(8);
 console.log(`train step: 2 heads, d=${dim}, hidden=${hidden}, ${batch} anchors + ${batch} neighbours, K=${K}, ${threads} threads, ${steps} steps`);
-console.log("side        mean ms  median ms");
-console.log(`satc       ${f(s.mean)}  ${f(s.median)}`);
+const { loadavg } = await import("node:os");
+console.log(`load average before: ${loadBefore.map((x) => x.toFixed(1)).join(" ")}, after: ${loadavg().map((x) => x.toFixed(1)).join(" ")} (other processes share the cores: read the min column)`);
+console.log("side        mean ms  median ms    min ms");
+console.log(`satc       ${f(s.mean)}  ${f(s.median)}  ${f(s.min)}`);
 if (t) {
-  console.log(`pytorch    ${f(t.mean)}  ${f(t.median)}`);
-  console.log(`ratio satc/pytorch (mean) ${(s.mean / t.mean).toFixed(2)}`);
+  console.log(`pytorch    ${f(t.mean)}  ${f(t.median)}  ${f(t.min)}`);
+  console.log(`ratio satc/pytorch   ${f(s.mean / t.mean)}  ${f(s.median / t.median)}  ${f(s.min / t.min)}`);
 }
