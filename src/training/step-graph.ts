@@ -4,13 +4,16 @@
  * (as ONNX ops, the same formulas as reference.ts) and the Adam update. Parameters and Adam
  * moments are fed in and come back as outputs, so a step is one session.run.
  *
- * Why one graph and not one session per operation (measured by bench/train_ops.ts on the 2-core
- * development machine, two heads, 512-d, 512 anchors + 512 neighbours, K=10): the step has
- * about 16 GEMMs and ~150 element-wise ops; as separate sessions the GEMMs alone cost about the
- * same as the whole fused step (each run pays ~30-60 us of overhead plus an input copy and an
- * output allocation), and the element-wise work left to JavaScript (BatchNorm, softmax, losses,
- * Adam over 0.5M parameters) adds several milliseconds more. The single graph also lets ONNX
- * Runtime fuse element-wise chains and run them multi-threaded. See the note in the report.
+ * Why one graph and not one session per operation: measured with bench/train_ops.ts on the
+ * 2-core development machine (two heads, 512-d, 512 anchors + 512 neighbours, hidden 512, K=10,
+ * 2 threads, mean of 20 steps, cores shared with other jobs, load ~9): the fused step took
+ * 144.5 ms; the per-operation design's 10 GEMM sessions alone took 342.6 ms, 395.5 ms with the
+ * BatchNorm and Adam loops in float32 JS (a lower bound: softmax and losses left out). Each
+ * separate run pays its call overhead, copies its inputs and allocates its outputs, and the
+ * element-wise work left to JS is single-threaded; in one graph ONNX Runtime runs it all
+ * multi-threaded with no round trips. An ONNX Runtime profile of the fused step (per-node minimum
+ * over 10 runs) puts ~80% of kernel time in the four big GEMMs (forward x W1^T and dW1 per head),
+ * which PyTorch must do too.
  *
  * Layout: the input of view v is x_v (2B, d_v): rows 0..B-1 are the anchors, B..2B-1 their
  * neighbours in that view. BatchNorm normalises anchors and neighbours as two separate batches
