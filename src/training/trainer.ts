@@ -25,8 +25,10 @@ export interface ViewEncoder {
   /** Width of the encoder's output, the head's input. */
   readonly outDim: number;
   /**
-   * Head inputs of the items, (indices.length, outDim). In "train" mode the encoder keeps what
-   * its backward needs; the trainer calls backward once after each "train" forward.
+   * Head inputs of the items, (indices.length, outDim). In training, indices are the step's
+   * anchors followed by their neighbours in this view (2 x batch rows, the head sees them as two
+   * BatchNorm batches); in "train" mode the encoder keeps what its backward needs, and the
+   * trainer calls backward exactly once after each "train" forward. "eval" is for scoring.
    */
   forward(indices: Int32Array, mode: "train" | "eval"): Promise<Matrix>;
   /** dL/d(output of the last "train" forward), same shape; the encoder updates its parameters. */
