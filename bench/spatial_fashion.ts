@@ -17,7 +17,8 @@ import { openFashionMnist } from "../src/input/fashionMnist.js";
 import { encodePixels } from "../src/encoders/pixels.js";
 import { mineNeighbors } from "../src/clustering/neighbors.js";
 import { evaluateClustering } from "../src/evaluation/metrics.js";
-import { predictSatc, releaseSatc, trainSatc, type SpatialVariant } from "../src/spatial/method.js";
+import { poolNodes, predictSatc, releaseSatc, trainSatc, type SpatialVariant } from "../src/spatial/method.js";
+import { predictWithHeads } from "../src/training/trainer.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -73,11 +74,18 @@ for (const variant of variants) {
     const scored = await predictSatc(r.model, fTest.global, { threads });
     const s = evaluateClustering(test.labels!, scored.predictions);
     const trainAcc = evaluateClustering(labels, r.predictions).acc;
+    // The spatial head's own clustering of the training items (how much the spatial view learned).
+    let spatialAcc = NaN;
+    if (r.model.views.includes("spatial")) {
+      const spatialView = { name: "spatial", features: r.model.encoder ? { data: new Float32Array(0), rows: n, cols: 0 } : poolNodes(patches), encoder: r.model.encoder ?? undefined };
+      const sp = await predictWithHeads({ ...r.model.heads, predictView: "spatial" }, [spatialView], { threads });
+      spatialAcc = evaluateClustering(labels, sp.predictions).acc;
+    }
     await releaseSatc(r.model);
     const epochSeconds = r.history.reduce((a, h) => a + h.seconds, 0) / r.history.length;
     const row = { variant, seed, acc: s.acc, nmi: s.nmi, ari: s.ari, trainAcc, epochs: r.epochs, epochSeconds, seconds, load: load() };
     rows.push(row);
-    console.log(`${variant.padEnd(12)} seed ${seed}: test ACC ${s.acc.toFixed(4)} NMI ${s.nmi.toFixed(4)} ARI ${s.ari.toFixed(4)} (train ACC ${trainAcc.toFixed(4)}), ${r.epochs} epochs, ${epochSeconds.toFixed(2)} s/epoch, ${seconds.toFixed(0)} s, load ${row.load}`);
+    console.log(`${variant.padEnd(12)} seed ${seed}: test ACC ${s.acc.toFixed(4)} NMI ${s.nmi.toFixed(4)} ARI ${s.ari.toFixed(4)} (train ACC ${trainAcc.toFixed(4)}, spatial head ${spatialAcc.toFixed(4)}), ${r.epochs} epochs, ${epochSeconds.toFixed(2)} s/epoch, ${seconds.toFixed(0)} s, load ${row.load}`);
   }
 }
 const stat = (xs: number[]) => {

@@ -129,3 +129,49 @@ test("SpatialEncoder: forward/backward as a ViewEncoder lowers a linear objectiv
   assert.equal(graphMasks(graph, [0]).filter((a) => a === 0).length, N * 3);
   await enc.release();
 });
+
+/**
+ * Against PyTorch (autograd, float64): test/fixtures/spatial/encoders.json written by
+ * `/usr/bin/python3 test/reference/spatial_encoders.py` (torch 1.13, an independent formulation
+ * with torch ops). The float64 reference must agree to 1e-9; the ONNX float32 graphs to 1e-4
+ * relative to the largest value.
+ */
+test("encoders agree with PyTorch autograd (fixture): reference in float64, ONNX in float32", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { fileURLToPath } = await import("node:url");
+  const file = fileURLToPath(new URL("../../../test/fixtures/spatial/encoders.json", import.meta.url));
+  const fixture = JSON.parse(readFileSync(file, "utf8")) as { cases: {
+    kind: SpatialEncoderName; positions: boolean; batch: number; nodes: number; channels: number; heads: number; headDim: number;
+    x: number[]; mask: number[] | null; params: Record<string, number[]>; dz: number[]; z: number[]; grads: Record<string, number[]>;
+  }[] };
+  assert.equal(fixture.cases.length, 6);
+  for (const t of fixture.cases) {
+    const cfg: SpatialEncoderConfig = { kind: t.kind, nodes: t.nodes, channels: t.channels, heads: t.heads, headDim: t.headDim, positions: t.positions };
+    const p: Params64 = Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, Float64Array.from(v)]));
+    const label = `${t.kind}${t.positions ? "+positions" : ""}`;
+    const z = encoderForward64(cfg, p, t.x, t.mask, t.batch);
+    z.forEach((v, i) => assert.ok(Math.abs(v - t.z[i]) < 1e-9, `${label} z[${i}]`));
+    const g = encoderBackward64(cfg, p, t.x, t.mask, t.batch, t.dz);
+    for (const [name, want] of Object.entries(t.grads)) want.forEach((v, i) => assert.ok(Math.abs(g[name][i] - v) < 1e-9, `${label} grad ${name}[${i}]`));
+
+    const shapes = encoderParamShapes(cfg);
+    const feeds: Record<string, ReturnType<typeof tensor>> = { x: tensor(Float32Array.from(t.x), [t.batch, t.nodes, t.channels]) };
+    if (t.mask) feeds.mask = tensor(Float32Array.from(t.mask), [t.batch, t.nodes, t.nodes]);
+    for (const [name, shape] of shapes) {
+      feeds[encoderNamesIO.param(name)] = tensor(Float32Array.from(t.params[name]), shape);
+      feeds[encoderNamesIO.m(name)] = tensor(new Float32Array(t.params[name].length), shape);
+      feeds[encoderNamesIO.v(name)] = tensor(new Float32Array(t.params[name].length), shape);
+    }
+    feeds.dz = tensor(Float32Array.from(t.dz), [t.batch, t.heads * t.headDim]);
+    feeds.adam_step_size = tensor(Float32Array.of(1e-3), [1]);
+    feeds.adam_inv_sqrt_bc2 = tensor(Float32Array.of(1), [1]);
+    const train = await createSession(buildEncoderGraph(cfg, { mode: "train", gradients: true }), { threads: 1 });
+    const out = await train.run(feeds);
+    for (const [name, want] of Object.entries(t.grads)) {
+      const got = out[encoderNamesIO.grad(name)].data as Float32Array;
+      const scale = Math.max(...want.map(Math.abs));
+      want.forEach((v, i) => assert.ok(Math.abs(got[i] - v) <= 1e-4 * (1 + scale), `${label} ONNX grad ${name}[${i}] ${got[i]} vs ${v}`));
+    }
+    await train.release();
+  }
+});
