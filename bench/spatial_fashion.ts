@@ -6,7 +6,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/spatial_fashion.js \
  *     [--n 60000] [--variants gat,none] [--seeds 3] [--epochs 200] [--patience 10] [--threads 2] \
- *     [--spatial-neighbors flat|pooled] [--positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--json out.json]
+ *     [--spatial-neighbors flat|pooled] [--no-positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--json out.json]
  *
  * Visual neighbours of the full training split are cached in bench/out/ (git-ignored).
  */
@@ -32,7 +32,7 @@ const epochs = Number(opt("epochs", "200"));
 const patience = Number(opt("patience", "10"));
 const threads = Number(opt("threads", "2"));
 const spatialNeighbors = opt("spatial-neighbors", "flat") as "flat" | "pooled";
-const positions = args.includes("--positions");
+const positions = !args.includes("--no-positions");
 const heads = Number(opt("heads", "4")), headDim = Number(opt("head-dim", "32")), graphK = Number(opt("graph-k", "8"));
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 

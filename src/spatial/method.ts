@@ -55,7 +55,11 @@ export interface SatcOptions extends Omit<TrainOptions, "pairs" | "predictView" 
   encoderHeads?: number;
   /** Width per head (gcn: the output width). Default 32 (gcn 128). */
   encoderHeadDim?: number;
-  /** Append a one-hot of the cell index to each node's features. Default false. */
+  /**
+   * Append a one-hot of the cell index to each node's features (a learned per-cell embedding).
+   * Default true: on Fashion-MNIST pixels (10k items, 15 epochs, one seed) the GAT's test ACC went
+   * from 0.512 to 0.541 with it; a mean over nodes forgets the layout otherwise.
+   */
   positions?: boolean;
   /** Channel reduction of wide nodes before training (false: none). Default { channels: 64, method: "pca" }. */
   reduce?: ReductionOptions | false;
@@ -130,7 +134,7 @@ export async function trainSatc(inputs: SatcInputs, options: SatcOptions): Promi
         graph = await buildPatchGraph(nodes, { k: options.graphK ?? 8, threads: options.threads, onProgress: (e) => options.onProgress?.(e) });
       }
       encoder = await SpatialEncoder.create(spatial as SpatialEncoderName, nodes, graph, new Random(seed + 7919), {
-        heads: options.encoderHeads, headDim: options.encoderHeadDim, positions: options.positions,
+        heads: options.encoderHeads, headDim: options.encoderHeadDim, positions: options.positions ?? true,
         adam: options.encoderAdam ?? options.adam, threads: options.threads,
       });
       views.push({ name: "spatial", features: mined, neighbors: inputs.neighbors?.spatial, encoder });

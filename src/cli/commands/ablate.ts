@@ -26,7 +26,7 @@ export const ablateCommand: CommandSpec = {
     { name: "epochs", type: "integer", value: "<n>", description: "most training epochs", default: 200, min: 1 },
     { name: "patience", type: "integer", value: "<n>", description: "stop after this many epochs without a lower loss", default: 10, min: 1 },
     { name: "graph-k", type: "integer", value: "<n>", description: "patch-graph neighbours per node (plus a self loop)", default: 8, min: 0 },
-    { name: "positions", type: "boolean", description: "append each node's cell index (one-hot) to its features" },
+    { name: "positions", type: "boolean", description: "append each node's cell index (one-hot) to its features (--no-positions: off)", default: true },
     { name: "labels", type: "string", value: "<file>", description: "labels for a .npy or IDX input" },
     { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
     { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE or ~/.cache/satc]" },
@@ -71,7 +71,7 @@ export async function runAblateCommand(positionals: string[], options: Record<st
     patience: options.patience as number | undefined,
     threads: options.threads as number | undefined,
     cacheDir: options["no-cache"] ? false : (options["cache-dir"] as string | undefined),
-    method: { graphK: options["graph-k"] as number | undefined, positions: Boolean(options.positions) },
+    method: { graphK: options["graph-k"] as number | undefined, positions: options.positions !== false },
     onProgress: progress.onProgress,
   });
   progress.done();
