@@ -280,9 +280,9 @@ function renderSettings(r: RunRecord): string {
       (r.text
         ? kv([
             ["mode", esc(r.text.mode)],
-            ["tau", fixed(r.text.tau, 4)],
+            ["tau", r.text.tau === null ? "not computed" : fixed(r.text.tau, 4)],
             ["threshold", fixed(r.text.threshold, 4)],
-            ["decision", r.text.used ? `used (${r.text.mode === "auto" ? `tau ${r.text.tau > r.text.threshold ? ">" : "<="} threshold` : `forced ${esc(r.text.mode)}`})` : `not used (${r.text.mode === "auto" ? `tau ${r.text.tau > r.text.threshold ? ">" : "<="} threshold` : `forced ${esc(r.text.mode)}`})`],
+            ["decision", textDecision(r.text)],
           ])
         : `<p class="muted">The text view was not considered in this run.</p>`),
   );
@@ -387,3 +387,10 @@ const SCRIPT = `
   });
 })();
 `;
+
+/** "used (tau > threshold)", "not used (forced off)", "not available (why)". */
+function textDecision(t: NonNullable<RunRecord["text"]>): string {
+  if (t.unavailable) return `not available (${esc(t.unavailable)})`;
+  const why = t.mode === "auto" && t.tau !== null ? `tau ${t.tau > t.threshold ? ">" : "<="} threshold` : `forced ${esc(t.mode)}`;
+  return `${t.used ? "used" : "not used"} (${why})`;
+}

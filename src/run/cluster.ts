@@ -5,13 +5,15 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { resolve as resolvePath } from "node:path";
+import { basename, resolve as resolvePath } from "node:path";
 import { SatcError, UsageError, expected } from "../errors.js";
 import type { Dataset } from "../input/dataset.js";
 import { openDataset, checkClusterCount } from "../input/index.js";
 import { encodeFeatures, type EncodedFeatures, type EncoderName } from "../encoders/index.js";
 import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans.js";
-import { trainHeads, predictWithHeads } from "../training/trainer.js";
+import { trainSatc, predictSatc, releaseSatc, type SpatialVariant } from "../spatial/method.js";
+import { loadTextFeatures, type TextFeatures, type TextMode } from "../text/index.js";
+import { resolveTextView } from "./textView.js";
 import { evaluateClustering, type ClusteringScores } from "../evaluation/metrics.js";
 import { normalizeRows, type Matrix } from "../util/matrix.js";
 import type { Assignments } from "./folder.js";
@@ -21,8 +23,8 @@ export type ClusterMethod = "kmeans" | "heads";
 export const clusterMethods: readonly ClusterMethod[] = ["heads", "kmeans"];
 
 export interface ClusterRunOptions {
-  /** Input to cluster: a folder, a .npy feature file, an IDX file, or a spec like fashion-mnist:test. */
-  input: string;
+  /** Input to cluster: a folder, a .npy feature file, an IDX file, or a spec like fashion-mnist:test. Optional with `features`. */
+  input?: string;
   /** Number of clusters. */
   k: number;
   /** A second input assigned to the learned clusters and scored. */
@@ -46,13 +48,21 @@ export interface ClusterRunOptions {
   seed?: number;
   /** Number of runs with consecutive seeds; default 1. */
   runs?: number;
+  /** Spatial view of the heads method (DESIGN 1.3): gat, gcn, transformer, mean or none. Default "none". */
+  spatial?: SpatialVariant;
+  /** Text view: "auto" (use it when tau > 0.33), "on", "off". Default "auto". */
+  text?: TextMode;
+  /** A folder of precomputed image and noun embeddings (satc's or TAC's layout), instead of encoding. */
+  features?: string;
+  /** Use the first N of TAC's 7 templates when the noun bank is built now. */
+  templates?: number;
   /** Feature cache folder; false disables the cache. Default: the user cache. */
   cacheDir?: string | false;
   onProgress?: (event: RunProgress) => void;
 }
 
 export interface RunProgress {
-  stage: "open" | "encode" | "kmeans" | "neighbors" | "train";
+  stage: "open" | "encode" | "nouns" | "text" | "kmeans" | "neighbors" | "patch-graph" | "train";
   message?: string;
   done?: number;
   total?: number;
@@ -157,6 +167,8 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     nInit: 10,
     epochs: 200,
     patience: 10,
+    spatial: "none" as SpatialVariant,
+    text: "auto" as TextMode,
     seed: 0,
     runs: 1,
     ...options,
@@ -167,10 +179,16 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   const timings: Record<string, number> = {};
   let t = performance.now();
 
-  progress({ stage: "open", message: `opening ${o.input}` });
-  const dataset = await openDataset(o.input, { dataDir: o.dataDir, labels: o.labels });
+  const textFeatures = o.features ? await loadTextFeatures(o.features) : null;
+  if (o.input === undefined && !textFeatures) throw new UsageError("give an input to cluster, or --features <dir>");
+  progress({ stage: "open", message: `opening ${o.input ?? o.features}` });
+  const dataset = o.input !== undefined ? await openDataset(o.input, { dataDir: o.dataDir, labels: o.labels }) : featuresDataset(textFeatures!, o.features!);
   checkClusterCount(dataset, o.k);
+  if (textFeatures && textFeatures.images.rows !== dataset.ids.length) {
+    throw new UsageError(`--features ${o.features} has ${textFeatures.images.rows} image embeddings but ${dataset.source} has ${dataset.ids.length} items`);
+  }
   const evalDataset = o.evalInput ? await openDataset(o.evalInput, { dataDir: o.dataDir }) : null;
+  if (evalDataset && textFeatures) throw new UsageError("--eval cannot be used with --features (the eval input would need the same encoder)");
   timings.open = (performance.now() - t) / 1000;
 
   t = performance.now();
@@ -179,12 +197,23 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
       cacheDir: o.cacheDir,
       onProgress: (p) => progress({ stage: "encode", message: d.name, done: p.done, total: p.total }),
     });
-  const encoded: EncodedFeatures = await encode(dataset);
+  const encoded: EncodedFeatures = textFeatures ? precomputedFeatures(textFeatures, o.features!) : await encode(dataset);
   const evalEncoded = evalDataset ? await encode(evalDataset) : null;
   if (evalEncoded && evalEncoded.global.cols !== encoded.global.cols) {
     throw new SatcError(`eval input ${evalDataset!.source} has ${evalEncoded.global.cols} features per item but ${dataset.source} has ${encoded.global.cols}`);
   }
   timings.encode = (performance.now() - t) / 1000;
+
+  t = performance.now();
+  const text = await resolveTextView(
+    encoded.global,
+    o.text,
+    { encoder: textFeatures ? "precomputed" : o.encoder, encoderOptions: o.encoderOptions, features: textFeatures, cacheDir: o.cacheDir, templates: o.templates },
+    { seed: o.seed, onProgress: (e) => progress(e) },
+  );
+  timings.text = (performance.now() - t) / 1000;
+  // k-means clusters the visual view alone; for it the text view gives tau and the cluster names.
+  const views: FitViews = { global: encoded.global, patches: encoded.patches, text: text.view?.decision.used ? text.view.embeddings : null };
 
   const runs: SeedRun[] = [];
   let first: {
@@ -200,7 +229,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     const seed = o.seed + r;
     const runStart = performance.now();
     progress({ stage: o.method === "kmeans" ? "kmeans" : "train", run: r, message: `seed ${seed}` });
-    const fit = o.method === "kmeans" ? await fitKMeans(encoded, evalEncoded, o, seed, r, progress) : await fitHeads(encoded, evalEncoded, o, seed, r, progress);
+    const fit = o.method === "kmeans" ? await fitKMeans(encoded, evalEncoded, o, seed, r, progress) : await fitHeads(views, evalEncoded, o, seed, r, progress);
     const { clusters, confidence, evalClusters, evalConfidence } = fit;
     const metrics = score(dataset, clusters, o.k);
     const evalMetrics = evalDataset && evalClusters ? score(evalDataset, evalClusters, o.k) : null;
@@ -226,11 +255,13 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     createdAt: new Date().toISOString(),
     input: inputRecord(dataset),
     evalInput: evalDataset ? inputRecord(evalDataset) : null,
-    options: { k: o.k, method: o.method, metric: o.metric, nInit: o.nInit, epochs: o.epochs, patience: o.patience, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
-    encoder: encoded.info,
+    options: { k: o.k, method: o.method, spatial: o.method === "heads" ? o.spatial : null, text: o.text, metric: o.metric, nInit: o.nInit, epochs: o.epochs, patience: o.patience, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
+    encoder: { ...encoded.info, models: [...encoded.info.models, ...text.models] },
     features: encoded.path ? { global: encoded.path, dims: [encoded.global.rows, encoded.global.cols] } : null,
-    text: null,
-    clusters: { k: o.k, sizes, names: null },
+    text: text.view
+      ? { tau: text.view.decision.tau, threshold: text.view.decision.threshold, used: text.view.decision.used, mode: text.mode }
+      : { tau: null, threshold: 0.33, used: false, mode: text.mode, ...(text.unavailable ? { unavailable: text.unavailable } : {}) },
+    clusters: { k: o.k, sizes, names: text.view?.names(f.clusters, o.k)?.names ?? null },
     metrics: runs[0].metrics,
     confusion: f.metrics ? confusionRows(f.metrics) : null,
     eval: evalDataset
@@ -263,7 +294,7 @@ interface Fit {
   warnings: string[];
 }
 
-type Resolved = Required<Pick<ClusterRunOptions, "k" | "metric" | "nInit" | "epochs" | "patience">>;
+type Resolved = Required<Pick<ClusterRunOptions, "k" | "metric" | "nInit" | "epochs" | "patience" | "spatial">>;
 
 async function fitKMeans(x: EncodedFeatures, evalX: EncodedFeatures | null, o: Resolved, seed: number, run: number, progress: (e: RunProgress) => void): Promise<Fit> {
   const fit = await kmeans(x.global, o.k, {
@@ -282,29 +313,75 @@ async function fitKMeans(x: EncodedFeatures, evalX: EncodedFeatures | null, o: R
   };
 }
 
-/** The method's clustering heads (DESIGN 1.4) on the views the encoder gives: today the visual (global) view. */
-async function fitHeads(x: EncodedFeatures, evalX: EncodedFeatures | null, o: Resolved, seed: number, run: number, progress: (e: RunProgress) => void): Promise<Fit> {
-  const trained = await trainHeads([{ name: "visual", features: x.global }], {
-    clusters: o.k,
-    seed,
-    maxEpochs: o.epochs,
-    patience: o.patience,
-    onProgress: (p) =>
-      p.stage === "train"
-        ? progress({ stage: "train", run, message: `loss ${p.loss.toFixed(4)}`, done: p.epoch, total: p.maxEpochs })
-        : progress({ stage: "neighbors", run, message: p.view, done: p.done, total: p.total }),
-  });
-  const evalPred = evalX ? await predictWithHeads(trained.model, [{ name: "visual", features: evalX.global }]) : null;
-  const warnings: string[] = [];
-  const used = new Set(trained.predictions).size;
-  if (used < o.k) warnings.push(`the heads use ${used} of k=${o.k} clusters`);
+/** The views the heads train on: visual (global) always; spatial (patches) and text when present. */
+interface FitViews {
+  global: Matrix;
+  patches: EncodedFeatures["patches"];
+  text: Matrix | null;
+}
+
+/** The method's clustering heads (DESIGN 1.4): visual + spatial (unless "none") + text (when the selector keeps it). */
+async function fitHeads(views: FitViews, evalX: EncodedFeatures | null, o: Resolved, seed: number, run: number, progress: (e: RunProgress) => void): Promise<Fit> {
+  if (o.spatial !== "none" && !views.patches) {
+    throw new UsageError(`--spatial ${o.spatial} needs patch features, which this encoder does not give; use --encoder pixels (its patch grid) or --spatial none`);
+  }
+  const trained = await trainSatc(
+    { global: views.global, patches: o.spatial === "none" ? null : views.patches, text: views.text },
+    {
+      clusters: o.k,
+      seed,
+      maxEpochs: o.epochs,
+      patience: o.patience,
+      spatial: o.spatial,
+      onProgress: (p) => {
+        if (p.stage === "train") progress({ stage: "train", run, message: `loss ${p.loss.toFixed(4)}`, done: p.epoch, total: p.maxEpochs });
+        else if (p.stage === "neighbors") progress({ stage: "neighbors", run, message: p.view, done: p.done, total: p.total });
+        else if (p.stage === "patch-graph") progress({ stage: "patch-graph", run, done: p.done, total: p.total });
+        else progress({ stage: "train", run, message: `channels ${p.inChannels} -> ${p.outChannels} (${p.method})` });
+      },
+    },
+  );
+  try {
+    const evalPred = evalX ? await predictSatc(trained.model, evalX.global) : null;
+    const warnings: string[] = [];
+    const used = new Set(trained.predictions).size;
+    if (used < o.k) warnings.push(`the heads use ${used} of k=${o.k} clusters`);
+    return {
+      clusters: trained.predictions,
+      confidence: trained.confidence,
+      evalClusters: evalPred?.predictions ?? null,
+      evalConfidence: evalPred?.confidence ?? null,
+      iterations: trained.epochs,
+      warnings,
+    };
+  } finally {
+    await releaseSatc(trained.model);
+  }
+}
+
+/** A dataset whose items are the rows of a --features folder (ids are row numbers). */
+function featuresDataset(f: TextFeatures, dir: string): Dataset {
+  const n = f.images.rows;
   return {
-    clusters: trained.predictions,
-    confidence: trained.confidence,
-    evalClusters: evalPred?.predictions ?? null,
-    evalConfidence: evalPred?.confidence ?? null,
-    iterations: trained.epochs,
-    warnings,
+    kind: "features",
+    name: f.dataset ?? basename(resolvePath(dir)),
+    source: resolvePath(dir),
+    fingerprint: `features:${resolvePath(dir)}`,
+    ids: Array.from({ length: n }, (_, i) => String(i)),
+    labels: f.labels,
+    classNames: null,
+    skipped: [],
+    features: f.images,
+  };
+}
+
+function precomputedFeatures(f: TextFeatures, dir: string): EncodedFeatures {
+  return {
+    global: f.images,
+    patches: null,
+    info: { name: "precomputed", options: { features: resolvePath(dir), layout: f.layout }, models: [], baseline: false },
+    path: f.files.images ?? null,
+    cached: false,
   };
 }
 

@@ -51,8 +51,11 @@ export interface RunRecord {
   encoder: { name: string; options: Record<string, unknown>; models: ModelRecord[]; baseline: boolean };
   /** Where the encoded global features (n, d) of the input are stored (a .npy path), for maps and re-use. */
   features: { global: string; dims: number[] } | null;
-  /** Text view decision (issue "text view"); null when the text view was not considered. */
-  text: { tau: number; threshold: number; used: boolean; mode: "auto" | "on" | "off" } | null;
+  /**
+   * Text view decision (DESIGN 1.2). tau is null when it was not computed: with --text off, or
+   * when the encoder has no text space (`unavailable` says why).
+   */
+  text: { tau: number | null; threshold: number; used: boolean; mode: "auto" | "on" | "off"; unavailable?: string } | null;
   clusters: {
     k: number;
     sizes: number[];

@@ -9,6 +9,9 @@ import { writeRunFolder } from "../../run/folder.js";
 import { encoderNames, type EncoderName } from "../../encoders/index.js";
 import type { RunRecord, Scores } from "../../run/record.js";
 import type { CliContext } from "../context.js";
+import { UsageError } from "../../errors.js";
+import { spatialVariants, type SpatialVariant } from "../../spatial/method.js";
+import { textModes, type TextMode } from "../../text/index.js";
 import { formatTable } from "../progress.js";
 import { writeReport } from "../../report/index.js";
 
@@ -18,7 +21,8 @@ export const clusterCommand: CommandSpec = {
   positionals: [
     {
       name: "<input>",
-      description: "a folder of images (sub-folders = labels), a .npy feature matrix, an IDX file, or fashion-mnist:train|test|all",
+      description: "a folder of images (sub-folders = labels), a .npy feature matrix, an IDX file, or a dataset spec (fashion-mnist:train, cifar10:test, ...); optional with --features",
+      required: false,
     },
   ],
   options: [
@@ -28,6 +32,10 @@ export const clusterCommand: CommandSpec = {
     { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines); see README" },
     { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
     { name: "method", type: "string", value: "<name>", description: "clustering method", choices: clusterMethods, default: "kmeans" },
+    { name: "spatial", type: "string", value: "<name>", description: "spatial view of the heads (patch graph encoder)", choices: spatialVariants, default: "none" },
+    { name: "text", type: "string", value: "<mode>", description: "text view: auto uses it when tau > 0.33", choices: textModes, default: "auto" },
+    { name: "features", type: "string", value: "<dir>", description: "precomputed image + noun embeddings (.npy; satc's or TAC's layout) instead of encoding" },
+    { name: "templates", type: "integer", value: "<n>", description: "prompt templates for a noun bank built now (1-7)", min: 1, max: 7 },
     { name: "metric", type: "string", value: "<name>", description: "k-means distance", choices: ["euclidean", "cosine"], default: "euclidean" },
     { name: "n-init", type: "integer", value: "<n>", description: "k-means restarts per seed", default: 10, min: 1 },
     { name: "epochs", type: "integer", value: "<n>", description: "most training epochs of the heads", default: 200, min: 1 },
@@ -47,6 +55,7 @@ export const clusterCommand: CommandSpec = {
     "satc cluster fashion-mnist:train -k 10 --eval fashion-mnist:test",
     "satc cluster ~/photos -k 8 --out runs/photos",
     "satc cluster features.npy -k 20 --json",
+    "satc cluster fashion-mnist:train -k 10 --method heads --spatial gat --eval fashion-mnist:test",
   ],
 };
 
@@ -72,7 +81,10 @@ const KEYS: (keyof Scores)[] = ["acc", "nmi", "ari"];
 export function formatSummary(record: RunRecord, out: string, reportPath: string | null): string {
   const enc = record.encoder.baseline ? `${record.encoder.name} (weight-free baseline)` : record.encoder.name;
   const lines = [`satc cluster ${record.input.source}: n=${record.input.n}, k=${record.clusters.k}, encoder ${enc}, method ${record.options.method}`];
-  if (record.text) lines.push(`text view: tau=${record.text.tau.toFixed(3)} (threshold ${record.text.threshold}) -> ${record.text.used ? "used" : "not used"} (--text ${record.text.mode})`);
+  const t = record.text;
+  if (t?.unavailable) lines.push(`text view: not available: ${t.unavailable}`);
+  else if (t && t.tau === null) lines.push(`text view: off (--text ${t.mode})`);
+  else if (t && t.tau !== null) lines.push(`text view: tau=${t.tau.toFixed(3)} (threshold ${t.threshold}) -> ${t.used ? "used" : "not used"} (--text ${t.mode})`);
   if (record.input.skipped.length) lines.push(`skipped ${record.input.skipped.length} unreadable item(s), listed in run.json`);
   lines.push("");
   const rows: string[][] = [];
@@ -101,8 +113,10 @@ export function formatSummary(record: RunRecord, out: string, reportPath: string
 }
 
 export async function runClusterCommand(positionals: string[], options: Record<string, unknown>, ctx: CliContext): Promise<number> {
-  const input = positionals[0];
-  const out = resolve((options.out as string | undefined) ?? defaultOut(input));
+  const input = positionals[0] as string | undefined;
+  const features = options.features as string | undefined;
+  if (input === undefined && features === undefined) throw new UsageError("'satc cluster' needs <input> or --features <dir>; see 'satc cluster --help'");
+  const out = resolve((options.out as string | undefined) ?? defaultOut(input ?? features!));
   const progress = ctx.progress(Boolean(options.quiet) || false);
   const result = await runCluster({
     input,
@@ -112,6 +126,10 @@ export async function runClusterCommand(positionals: string[], options: Record<s
     labels: options.labels as string | undefined,
     encoder: options.encoder as EncoderName,
     encoderOptions: encoderOptionsFrom(options),
+    spatial: options.spatial as SpatialVariant,
+    text: options.text as TextMode,
+    features,
+    templates: options.templates as number | undefined,
     method: options.method as ClusterMethod,
     metric: options.metric as "euclidean" | "cosine",
     nInit: options["n-init"] as number,
