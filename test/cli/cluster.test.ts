@@ -149,3 +149,50 @@ test("Fashion-MNIST test split, k-means on pixels: ACC well above chance, eval s
   // Assigning the same images to the learned centres reproduces the clustering exactly.
   assert.deepEqual(doc.eval, { n: 10000, metrics: doc.metrics });
 });
+
+test("--features with a noun bank: text view decided by tau, names from the nouns, exit 2 for --text on without text space", () => {
+  // 3 groups of 300 image embeddings in 6-d around axes 0,1,2 (n = 900 gives K1 = ceil(900/300) = 3
+  // centres), and 9 nouns: 3 near each axis (their lemmas say which), so the counterpart, the
+  // decision and the names follow from the geometry.
+  const dir = join(tmp, "feat");
+  mkdirSync(dir, { recursive: true });
+  const n = 900;
+  const d = 6;
+  const images = new Float32Array(n * d);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % 3;
+    labels[i] = c;
+    images[i * d + c] = 1;
+    images[i * d + 3 + (i % 3)] = 0.05 * ((i * 13) % 7);
+  }
+  const lemmas = ["cat", "kitten", "tabby", "dog", "puppy", "hound", "car", "truck", "bus"];
+  const nouns = new Float32Array(lemmas.length * d);
+  lemmas.forEach((_, j) => {
+    nouns[j * d + Math.floor(j / 3)] = 1;
+    nouns[j * d + 3 + (j % 3)] = 0.1;
+  });
+  writeFileSync(join(dir, "images.npy"), encodeNpy(images, [n, d]));
+  writeFileSync(join(dir, "nouns.npy"), encodeNpy(nouns, [lemmas.length, d]));
+  writeFileSync(join(dir, "nouns.txt"), lemmas.join("\n") + "\n");
+  writeFileSync(join(dir, "labels.npy"), encodeNpy(labels, [n]));
+  const out = join(tmp, "run-feat");
+  const r = satc("cluster", "--features", dir, "-k", "3", "--text", "on", "--method", "kmeans", "--out", out, "--json", "-q", "--no-report");
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.metrics, { acc: 1, nmi: 1, ari: 1 });
+  const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+  assert.equal(record.text.mode, "on");
+  assert.equal(record.text.used, true);
+  assert.equal(typeof record.text.tau, "number");
+  // Every cluster is named by nouns of its own axis group.
+  const groups = [["cat", "kitten", "tabby"], ["dog", "puppy", "hound"], ["car", "truck", "bus"]];
+  for (const names of record.clusters.names) {
+    assert.ok(names.length > 0);
+    const g = groups.find((grp) => grp.includes(names[0]))!;
+    assert.ok(names.every((x: string) => g.includes(x)), JSON.stringify(record.clusters.names));
+  }
+  const pixels = satc("cluster", "fashion-mnist:test", "-k", "10", "--text", "on", "-q", "--no-report");
+  assert.equal(pixels.code, 2);
+  assert.match(pixels.stderr, /--text on: the pixels encoder has no text space/);
+});
