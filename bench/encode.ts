@@ -36,6 +36,7 @@ import { ClipEncoder } from "../src/encoders/clip.js";
 import { Resnet50Encoder } from "../src/encoders/resnet50.js";
 import { preprocessBatch } from "../src/encoders/preprocess.js";
 import { encodeNpy, readNpy } from "../src/features/npy.js";
+import type { ModelRecord } from "../src/run/record.js";
 import { BENCH_OUT, REPO_ROOT, benchImages } from "./encode_images.js";
 
 type ModelName = "resnet50" | "clip";
@@ -53,9 +54,13 @@ const threads = Number(opt("threads", String(availableParallelism())));
 const torchThreads = Number(opt("torch-threads", "2"));
 const models = opt("models", "resnet50,clip").split(",") as ModelName[];
 const withPython = !args.includes("--no-python");
+// Each side times the batches after its first (warm-up) one, so at least two are needed.
+if (!Number.isInteger(n) || !Number.isInteger(batch) || batch < 1 || n < 2 * batch) throw new Error(`--n ${n} --batch ${batch}: expected integers with n >= 2 * batch`);
 const PYTHON = "/usr/bin/python3";
 const MODEL_DIR = join(BENCH_OUT, "models");
 const CACHE_DIR = join(BENCH_OUT, "cache");
+
+const ORT_VERSION = (JSON.parse(await readFile(join(REPO_ROOT, "node_modules/onnxruntime-node/package.json"), "utf8")) as { version: string }).version;
 
 const load1 = () => Math.round(loadavg()[0] * 100) / 100;
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -84,24 +89,27 @@ async function ensureModels(): Promise<void> {
   execFileSync(PYTHON, [join(REPO_ROOT, "bench/export_models.py"), "--out", MODEL_DIR], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-async function satcForward(model: ModelName, images: RawImage[]): Promise<{ loadSeconds: number; forward: Timing }> {
+async function satcForward(model: ModelName, images: RawImage[]): Promise<{ loadSeconds: number; forward: Timing; models: ModelRecord[] }> {
   const t0 = performance.now();
   const batches: { data: Float32Array; dims: number[] }[] = [];
   let run: (b: { data: Float32Array; dims: number[] }) => Promise<unknown>;
   let dispose: () => Promise<void>;
   let loadSeconds: number;
+  let records: ModelRecord[];
   if (model === "resnet50") {
     const enc = await Resnet50Encoder.load({ modelDir: MODEL_DIR, cacheDir: CACHE_DIR, threads });
     loadSeconds = (performance.now() - t0) / 1000;
     for (let i = 0; i < images.length; i += batch) batches.push(preprocessBatch(images.slice(i, i + batch), enc.preprocess));
     run = (b) => enc.encodePixelValues(b.data, b.dims);
     dispose = () => enc.dispose();
+    records = await enc.records();
   } else {
     const enc = await ClipEncoder.load({ modelDir: MODEL_DIR, cacheDir: CACHE_DIR, threads, parts: ["vision"] });
     loadSeconds = (performance.now() - t0) / 1000;
     for (let i = 0; i < images.length; i += batch) batches.push(enc.pixelValues(images.slice(i, i + batch)));
     run = (b) => enc.encodePixelValues(b.data, b.dims);
     dispose = () => enc.dispose();
+    records = await enc.records();
   }
   await run(batches[0]);
   const before = load1();
@@ -109,7 +117,7 @@ async function satcForward(model: ModelName, images: RawImage[]): Promise<{ load
   for (const b of batches) await run(b);
   const seconds = (performance.now() - t1) / 1000;
   await dispose();
-  return { loadSeconds, forward: { seconds, imagesPerSecond: images.length / seconds, load1: [before, load1()] } };
+  return { loadSeconds, forward: { seconds, imagesPerSecond: images.length / seconds, load1: [before, load1()] }, models: records };
 }
 
 async function satcEndToEnd(model: ModelName, dir: string): Promise<{ timing: Timing; featuresPath: string }> {
@@ -139,7 +147,7 @@ async function satcEndToEnd(model: ModelName, dir: string): Promise<{ timing: Ti
   return { timing: { seconds, imagesPerSecond: rate, load1: [before, load1()], wholeRunImagesPerSecond: last.imagesPerSecond, wallSecondsWithLoad: wall }, featuresPath };
 }
 
-function torchSide(model: ModelName, dir: string): { side: Side; featuresPath: string; raw: unknown } {
+function torchSide(model: ModelName, dir: string): { side: Side; featuresPath: string } {
   const featuresPath = join(BENCH_OUT, `encode-torch-${model}-${n}.npy`);
   const before = load1();
   const out = execFileSync(
@@ -149,20 +157,20 @@ function torchSide(model: ModelName, dir: string): { side: Side; featuresPath: s
   );
   const after = load1();
   const r = JSON.parse(out.trim().split("\n").at(-1)!) as {
+    torch: string;
     load_s: number;
     forward: { seconds: number; images_per_s: number };
     end_to_end: { seconds: number; images_per_s: number };
   };
   return {
     side: {
-      framework: `pytorch (${torchThreads} threads)`,
+      framework: `pytorch ${r.torch} (${torchThreads} thr)`,
       loadSeconds: r.load_s,
       // The Python script runs forward then end to end; the load average is taken around the whole script.
       forward: { seconds: r.forward.seconds, imagesPerSecond: r.forward.images_per_s, load1: [before, after] },
       endToEnd: { seconds: r.end_to_end.seconds, imagesPerSecond: r.end_to_end.images_per_s, load1: [before, after] },
     },
     featuresPath,
-    raw: r,
   };
 }
 
@@ -215,14 +223,14 @@ const folder = await openImageFolder(dir);
 const images = await Promise.all(folder.ids.map((_, i) => folder.loadImage(i)));
 log(`${n} images in ${dir}; batch ${batch}; satc threads ${threads}, torch threads ${torchThreads}; load ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
 
-const results: Record<string, { satc: Side; pytorch: Side | null; agreement: Awaited<ReturnType<typeof agreement>> | null }> = {};
+const results: Record<string, { models: ModelRecord[]; satc: Side; pytorch: Side | null; agreement: Awaited<ReturnType<typeof agreement>> | null }> = {};
 for (const model of models) {
   log(`${model}: satc forward ...`);
   const fwd = await satcForward(model, images);
   log(`  ${fwd.forward.imagesPerSecond.toFixed(2)} images/s (load ${fwd.forward.load1.join(" -> ")})`);
   log(`${model}: satc end to end ...`);
   const e2e = await satcEndToEnd(model, dir);
-  const satc: Side = { framework: `satc (ORT, ${threads} threads)`, loadSeconds: fwd.loadSeconds, forward: fwd.forward, endToEnd: e2e.timing };
+  const satc: Side = { framework: `satc ORT ${ORT_VERSION} (${threads} thr)`, loadSeconds: fwd.loadSeconds, forward: fwd.forward, endToEnd: e2e.timing };
   let pytorch: Side | null = null;
   let agree = null;
   if (withPython) {
@@ -232,7 +240,7 @@ for (const model of models) {
     agree = await agreement(e2e.featuresPath, t.featuresPath);
     log(`  forward ${pytorch.forward.imagesPerSecond.toFixed(2)}, end to end ${pytorch.endToEnd.imagesPerSecond.toFixed(2)} images/s; centred min cosine satc vs torch ${agree.minCentredCosine.toFixed(6)}`);
   }
-  results[model] = { satc, pytorch, agreement: agree };
+  results[model] = { models: fwd.models, satc, pytorch, agreement: agree };
   await rm(e2e.featuresPath, { force: true });
 }
 
