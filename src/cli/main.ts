@@ -10,6 +10,7 @@ import { formatCommandHelp, parseCommandLine, type CommandSpec } from "./args.js
 import { clusterCommand, runClusterCommand } from "./commands/cluster.js";
 import { encodeCommand, runEncodeCommand } from "./commands/encode.js";
 import { nounsCommand, runNounsCommand } from "./commands/nouns.js";
+import { ablateCommand, runAblateCommand } from "./commands/ablate.js";
 import { exportCommand, reportCommand, runExportCommand, runReportCommand } from "./commands/report.js";
 import type { CliContext } from "./context.js";
 import { createProgress, stageProgress } from "./progress.js";
@@ -27,6 +28,7 @@ const commands: Record<string, Command> = {
   encode: { spec: encodeCommand, run: runEncodeCommand },
   report: { spec: reportCommand, run: runReportCommand },
   export: { spec: exportCommand, run: runExportCommand },
+  ablate: { spec: ablateCommand, run: runAblateCommand },
   nouns: { spec: nounsCommand, run: runNounsCommand },
 };
 
