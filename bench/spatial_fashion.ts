@@ -63,7 +63,10 @@ const rows: Row[] = [];
 for (const variant of variants) {
   for (let seed = 0; seed < seeds; seed++) {
     const t0 = performance.now();
-    const r = await trainSatc({ global, patches, neighbors: { visual } }, {
+        // For the pixels encoder the flat patch grid is the global vector with its coordinates permuted
+    // (same centring, no scaling that cosine sees), so its cosine neighbours are the visual ones.
+    const neighbors = spatialNeighbors === "flat" ? { visual, spatial: visual } : { visual };
+    const r = await trainSatc({ global, patches, neighbors }, {
       clusters: 10, seed, spatial: variant, maxEpochs: epochs, patience, threads, spatialNeighbors, positions,
       encoderHeads: heads, encoderHeadDim: headDim, graphK,
       onProgress: (e) => {
