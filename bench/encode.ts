@@ -4,7 +4,7 @@
  * same images, in one run.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/encode.js [--n 256] [--batch 32] [--models resnet50,clip]
- *       [--threads <all cores>] [--torch-threads 2] [--no-python] [--json]
+ *       [--threads <all cores>] [--torch-threads <same as --threads>] [--no-python] [--json]
  *
  * Steps (each skipped when already done):
  * 1. bench/export_models.py (/usr/bin/python3) exports torchvision resnet50 and vit_b_32 (seeded
@@ -19,9 +19,12 @@
  *      to .npy); timed from its first progress event (after batch 1) to its last, so model loading
  *      and the warm-up batch are left out on both sides.
  *    - PyTorch: bench/encode_torch.py, the same weights, torchvision preprocessing, eval + no_grad,
- *      torch.set_num_threads(--torch-threads). Its end-to-end features are compared with satc's
+ *      torch.set_num_threads(--torch-threads), OMP_NUM_THREADS and OPENBLAS_NUM_THREADS likewise
+ *      (Debian's torch does its GEMMs in OpenBLAS). Its end-to-end features are compared with satc's
  *      (cosine per image), which checks that both ran the same model on the same pixels.
- *    Every figure carries the 1-minute load average before and after it.
+ *    Every figure carries the 1-minute load average before and after it, and images per CPU second
+ *    (process CPU time over the same span, every thread), which other processes on a shared machine
+ *    disturb far less than images per wall-clock second.
  * Results: a table on stdout and bench/out/encode-<time>.json (plus encode-latest.json).
  */
 import { execFileSync } from "node:child_process";
@@ -51,7 +54,8 @@ const opt = (name: string, dflt: string) => {
 const n = Number(opt("n", "256"));
 const batch = Number(opt("batch", "32"));
 const threads = Number(opt("threads", String(availableParallelism())));
-const torchThreads = Number(opt("torch-threads", "2"));
+// Same thread budget on both sides by default (2 on the 2-core development machines).
+const torchThreads = Number(opt("torch-threads", String(threads)));
 const models = opt("models", "resnet50,clip").split(",") as ModelName[];
 const withPython = !args.includes("--no-python");
 // Each side times the batches after its first (warm-up) one, so at least two are needed.
@@ -62,6 +66,12 @@ const CACHE_DIR = join(BENCH_OUT, "cache");
 
 const ORT_VERSION = (JSON.parse(await readFile(join(REPO_ROOT, "node_modules/onnxruntime-node/package.json"), "utf8")) as { version: string }).version;
 
+/** CPU seconds (user + system, every thread) of this process since `from`. */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
+
 const load1 = () => Math.round(loadavg()[0] * 100) / 100;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -71,6 +81,10 @@ interface Timing {
   imagesPerSecond: number;
   /** 1-minute load average before and after. */
   load1: [number, number];
+  /** CPU seconds of the whole process (all threads) over the timed part. */
+  cpuSeconds: number;
+  /** Images per CPU second: less sensitive to other processes than images/s on a shared machine. */
+  imagesPerCpuSecond: number;
   wholeRunImagesPerSecond?: number;
   wallSecondsWithLoad?: number;
 }
@@ -114,10 +128,13 @@ async function satcForward(model: ModelName, images: RawImage[]): Promise<{ load
   await run(batches[0]);
   const before = load1();
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   for (const b of batches) await run(b);
   const seconds = (performance.now() - t1) / 1000;
+  const cpuSeconds = cpuSince(c1);
   await dispose();
-  return { loadSeconds, forward: { seconds, imagesPerSecond: images.length / seconds, load1: [before, load1()] }, models: records };
+  const forward = { seconds, imagesPerSecond: images.length / seconds, load1: [before, load1()] as [number, number], cpuSeconds, imagesPerCpuSecond: images.length / cpuSeconds };
+  return { loadSeconds, forward, models: records };
 }
 
 async function satcEndToEnd(model: ModelName, dir: string): Promise<{ timing: Timing; featuresPath: string }> {
@@ -126,14 +143,14 @@ async function satcEndToEnd(model: ModelName, dir: string): Promise<{ timing: Ti
   // The first progress event comes after the first batch is encoded and written: the rate is taken
   // from there to the last, which leaves out model loading and the first (warm-up) batch, as the
   // PyTorch side leaves out its warm-up batch. encodeDataset's own whole-run rate goes into the JSON.
-  const events: { done: number; at: number; imagesPerSecond?: number }[] = [];
+  const events: { done: number; at: number; cpu: NodeJS.CpuUsage; imagesPerSecond?: number }[] = [];
   let before = 0;
   const t0 = performance.now();
   const f = await encodeFeatures(dataset, model, { modelDir: MODEL_DIR, cacheDir: CACHE_DIR, batchSize: batch }, {
     cacheDir: false,
     onProgress: (p) => {
       if (events.length === 0) before = load1();
-      events.push({ done: p.done, at: performance.now(), imagesPerSecond: p.imagesPerSecond });
+      events.push({ done: p.done, at: performance.now(), cpu: process.cpuUsage(), imagesPerSecond: p.imagesPerSecond });
     },
   });
   const wall = (performance.now() - t0) / 1000;
@@ -142,9 +159,10 @@ async function satcEndToEnd(model: ModelName, dir: string): Promise<{ timing: Ti
   if (first === undefined || last === undefined || last.done !== n || last.done === first.done) throw new Error(`satc ${model}: progress ended at ${last?.done} of ${n}`);
   const seconds = (last.at - first.at) / 1000;
   const rate = (last.done - first.done) / seconds;
+  const cpuSeconds = (last.cpu.user + last.cpu.system - first.cpu.user - first.cpu.system) / 1e6;
   await writeFile(featuresPath, encodeNpy(f.global.data, [f.global.rows, f.global.cols]));
   log(`  satc ${model} end to end: ${rate.toFixed(2)} images/s after the first batch; encodeDataset's whole-run rate ${last.imagesPerSecond?.toFixed(2)}; ${wall.toFixed(1)} s with model load`);
-  return { timing: { seconds, imagesPerSecond: rate, load1: [before, load1()], wholeRunImagesPerSecond: last.imagesPerSecond, wallSecondsWithLoad: wall }, featuresPath };
+  return { timing: { seconds, imagesPerSecond: rate, load1: [before, load1()], cpuSeconds, imagesPerCpuSecond: (last.done - first.done) / cpuSeconds, wholeRunImagesPerSecond: last.imagesPerSecond, wallSecondsWithLoad: wall }, featuresPath };
 }
 
 function torchSide(model: ModelName, dir: string): { side: Side; featuresPath: string } {
@@ -153,22 +171,22 @@ function torchSide(model: ModelName, dir: string): { side: Side; featuresPath: s
   const out = execFileSync(
     PYTHON,
     [join(REPO_ROOT, "bench/encode_torch.py"), "--model", model, "--images", dir, "--n", String(n), "--batch", String(batch), "--threads", String(torchThreads), "--features-out", featuresPath],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, OMP_NUM_THREADS: String(torchThreads) } },
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(torchThreads) } },
   );
   const after = load1();
   const r = JSON.parse(out.trim().split("\n").at(-1)!) as {
     torch: string;
     load_s: number;
-    forward: { seconds: number; images_per_s: number };
-    end_to_end: { seconds: number; images_per_s: number };
+    forward: { seconds: number; images_per_s: number; cpu_seconds: number };
+    end_to_end: { seconds: number; images_per_s: number; cpu_seconds: number };
   };
   return {
     side: {
       framework: `pytorch ${r.torch} (${torchThreads} thr)`,
       loadSeconds: r.load_s,
       // The Python script runs forward then end to end; the load average is taken around the whole script.
-      forward: { seconds: r.forward.seconds, imagesPerSecond: r.forward.images_per_s, load1: [before, after] },
-      endToEnd: { seconds: r.end_to_end.seconds, imagesPerSecond: r.end_to_end.images_per_s, load1: [before, after] },
+      forward: { seconds: r.forward.seconds, imagesPerSecond: r.forward.images_per_s, load1: [before, after], cpuSeconds: r.forward.cpu_seconds, imagesPerCpuSecond: n / r.forward.cpu_seconds },
+      endToEnd: { seconds: r.end_to_end.seconds, imagesPerSecond: r.end_to_end.images_per_s, load1: [before, after], cpuSeconds: r.end_to_end.cpu_seconds, imagesPerCpuSecond: n / r.end_to_end.cpu_seconds },
     },
     featuresPath,
   };
@@ -244,20 +262,26 @@ for (const model of models) {
   await rm(e2e.featuresPath, { force: true });
 }
 
-const fmt = (v: number) => v.toFixed(2).padStart(8);
+const fmt = (v: number) => v.toFixed(2).padStart(7);
+const loads = (t: Timing) => t.load1.map((v) => v.toFixed(1)).join("->").padEnd(9);
 const lines = [
-  `model     framework                 forward img/s  load1        end-to-end img/s  load1        load s`,
+  `                                     forward only                  end to end`,
+  `model     framework                 img/s  img/cpu-s load1      img/s  img/cpu-s load1      load s`,
 ];
 for (const [model, r] of Object.entries(results)) {
   for (const s of [r.satc, r.pytorch]) {
     if (s === null) continue;
+    const f = s.forward;
+    const e = s.endToEnd;
     lines.push(
-      `${model.padEnd(9)} ${s.framework.padEnd(25)} ${fmt(s.forward.imagesPerSecond)}       ${s.forward.load1.map((v) => v.toFixed(1)).join("->").padEnd(12)} ${fmt(s.endToEnd.imagesPerSecond)}          ${s.endToEnd.load1.map((v) => v.toFixed(1)).join("->").padEnd(12)} ${s.loadSeconds.toFixed(1).padStart(5)}`,
+      `${model.padEnd(9)} ${s.framework.padEnd(24)}${fmt(f.imagesPerSecond)} ${fmt(f.imagesPerCpuSecond)}   ${loads(f)}${fmt(e.imagesPerSecond)} ${fmt(e.imagesPerCpuSecond)}   ${loads(e)}${s.loadSeconds.toFixed(1).padStart(5)}`,
     );
   }
   if (r.pytorch) {
+    const p = r.pytorch;
+    const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`.padStart(7);
     lines.push(
-      `${model.padEnd(9)} ${"satc / pytorch".padEnd(25)} ${fmt(r.satc.forward.imagesPerSecond / r.pytorch.forward.imagesPerSecond)}x                   ${fmt(r.satc.endToEnd.imagesPerSecond / r.pytorch.endToEnd.imagesPerSecond)}x`,
+      `${model.padEnd(9)} ${"satc / pytorch".padEnd(24)}${x(r.satc.forward.imagesPerSecond, p.forward.imagesPerSecond)} ${x(r.satc.forward.imagesPerCpuSecond, p.forward.imagesPerCpuSecond)}   ${"".padEnd(9)}${x(r.satc.endToEnd.imagesPerSecond, p.endToEnd.imagesPerSecond)} ${x(r.satc.endToEnd.imagesPerCpuSecond, p.endToEnd.imagesPerCpuSecond)}`,
     );
   }
   if (r.agreement) {
