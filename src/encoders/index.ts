@@ -128,7 +128,7 @@ async function encodeWithPixels(dataset: ImageDataset, pixelsOptions: Partial<Pi
  * ResNet-50 as a global encoder: its last feature map averaged over the cells (what its own
  * global pooling computes), unit rows. The full patch map is the spatial view's input.
  */
-function resnetGlobalEncoder(resnet: Resnet50Encoder): DatasetEncoder {
+export function resnetGlobalEncoder(resnet: Resnet50Encoder): DatasetEncoder {
   return {
     name: "resnet50",
     key: async () => `resnet50-global:${(await resnet.records()).map((r) => r.sha256).join(",")}:${JSON.stringify(resnet.preprocess)}`,
@@ -166,10 +166,25 @@ async function encodeWithModel(
   const key = storeKey(dataset, name, identity);
   const load = { ...o, ...identity, threads: undefined };
   // The model is loaded even on a cache hit: its file hashes go into run.json, and loading is cheap next to encoding.
-  const encoder =
-    name === "clip"
-      ? clipImageEncoder(await ClipEncoder.load({ ...load, parts: ["vision"] }))
-      : resnetGlobalEncoder(await Resnet50Encoder.load(load));
+  const loaded = name === "clip" ? await ClipEncoder.load({ ...load, parts: ["vision"] }) : await Resnet50Encoder.load(load);
+  try {
+    const encoder = loaded instanceof ClipEncoder ? clipImageEncoder(loaded) : resnetGlobalEncoder(loaded);
+    return await encodeOrReuse(dataset, name, encoder, key, identity, store, o.batchSize, options);
+  } finally {
+    await loaded.dispose();
+  }
+}
+
+async function encodeOrReuse(
+  dataset: ImageDataset,
+  name: string,
+  encoder: DatasetEncoder,
+  key: FeatureKey,
+  identity: Record<string, unknown>,
+  store: FeatureStore | null,
+  batchSize: number | undefined,
+  options: EncodeOptions,
+): Promise<EncodedFeatures> {
   const info = { name, options: identity, models: await encoder.records(), baseline: false };
   const hit = await store?.get(key);
   if (hit?.arrays.global) {
@@ -181,7 +196,7 @@ async function encodeWithModel(
   const work = store ? store.workDir(key) : await mkdtemp(join(tmpdir(), "satc-encode-"));
   const result = await encodeDataset(dataset, encoder, {
     out: work,
-    batchSize: o.batchSize,
+    batchSize,
     onProgress: (p: EncodeProgress) => options.onProgress?.({ done: p.done, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds }),
   });
   if (!result.complete) throw new SatcError(`encoding ${dataset.source} with ${name} stopped before the end; run again to resume`);
