@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tac_torch import TacLosses
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--hidden", type=int, default=512)
@@ -26,29 +28,8 @@ with gzip.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") a
 x = torch.from_numpy(x / np.linalg.norm(x, axis=1, keepdims=True))
 n, K, T = x.shape[0], 10, 0.5
 nbr = torch.from_numpy(np.random.default_rng(0).integers(0, n, size=(n, 50)))
-mask = torch.ones((2 * K, 2 * K)).fill_diagonal_(0)
-for i in range(K):
-    mask[i, K + i] = 0
-    mask[K + i, i] = 0
-mask = mask.bool()
-
-
-def entropy(p):
-    m = torch.clamp(p.mean(dim=0), min=1e-9)
-    return -(m * torch.log(m)).sum()
-
-
-def consistency(p, q):
-    s = (p * q).sum(dim=1)
-    return F.binary_cross_entropy(s, torch.ones_like(s))
-
-
-def distill(ci, cj):
-    c = F.normalize(torch.cat((ci.t(), cj.t()), dim=0), dim=1)
-    sim = c @ c.t() / T
-    pos = torch.cat((torch.diag(sim, K), torch.diag(sim, -K))).reshape(2 * K, 1)
-    neg = sim[mask].reshape(2 * K, -1)
-    return F.cross_entropy(torch.cat((pos, neg), dim=1), torch.zeros(2 * K, dtype=torch.long), reduction="sum") / (2 * K)
+losses = TacLosses(K, T)
+entropy, consistency, distill = losses.entropy, losses.consistency, losses.distill
 
 
 h = nn.Sequential(nn.Linear(784, a.hidden), nn.BatchNorm1d(a.hidden), nn.ReLU(), nn.Linear(a.hidden, K), nn.Softmax(dim=1))

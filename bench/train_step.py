@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tac_torch import TacLosses
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--dim", type=int, default=512)
@@ -19,29 +21,8 @@ a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 K, T = a.clusters, 0.5
-mask = torch.ones((2 * K, 2 * K)).fill_diagonal_(0)
-for i in range(K):
-    mask[i, K + i] = 0
-    mask[K + i, i] = 0
-mask = mask.bool()
-
-
-def entropy(p):
-    m = torch.clamp(p.mean(dim=0), min=1e-9)
-    return -(m * torch.log(m)).sum()
-
-
-def consistency(p, q):
-    s = torch.bmm(p.view(p.shape[0], 1, K), q.view(p.shape[0], K, 1)).squeeze()
-    return F.binary_cross_entropy(s, torch.ones_like(s))
-
-
-def distill(ci, cj):
-    c = F.normalize(torch.cat((ci.t(), cj.t()), dim=0), dim=1)
-    sim = c @ c.t() / T
-    pos = torch.cat((torch.diag(sim, K), torch.diag(sim, -K))).reshape(2 * K, 1)
-    neg = sim[mask].reshape(2 * K, -1)
-    return F.cross_entropy(torch.cat((pos, neg), dim=1), torch.zeros(2 * K, dtype=torch.long), reduction="sum") / (2 * K)
+losses = TacLosses(K, T)
+entropy, consistency, distill = losses.entropy, losses.consistency, losses.distill
 
 
 def head():
