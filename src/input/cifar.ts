@@ -9,11 +9,12 @@
  * The folder given may be the batches folder itself or the folder containing it.
  */
 import { createHash } from "node:crypto";
-import { readFile, readdir, stat } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ImageDataset, RawImage } from "./dataset.js";
 import { SatcError, UsageError, expected } from "../errors.js";
 import { readPickle, type PickledArray } from "./pickle.js";
+import { pathExists } from "../util/fs.js";
 
 export interface CifarOptions {
   split?: "train" | "test";
@@ -28,19 +29,10 @@ const LAYOUTS = [
   { kind: "100-bin", folder: "cifar-100-binary", train: ["train.bin"], test: ["test.bin"] },
 ] as const;
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Which CIFAR layout `dir` holds, and the folder with the batch files; null when none. */
 export async function detectCifar(dir: string): Promise<{ kind: (typeof LAYOUTS)[number]["kind"]; dir: string } | null> {
   for (const l of LAYOUTS) {
-    for (const d of [dir, join(dir, l.folder)]) if (await exists(join(d, l.test[0]))) return { kind: l.kind, dir: d };
+    for (const d of [dir, join(dir, l.folder)]) if (await pathExists(join(d, l.test[0]))) return { kind: l.kind, dir: d };
   }
   return null;
 }
@@ -71,7 +63,7 @@ export async function openCifar(dir: string, options: CifarOptions = {}): Promis
   const hash = createHash("sha256").update(found.kind + split + labelKind);
   for (const f of files) {
     const path = join(found.dir, f);
-    if (!(await exists(path))) throw new SatcError(`${path}: missing CIFAR batch file`, { file: path });
+    if (!(await pathExists(path))) throw new SatcError(`${path}: missing CIFAR batch file`, { file: path });
     const bytes = new Uint8Array(await readFile(path));
     hash.update(`${f}:${bytes.length}`).update(bytes.subarray(0, 4096));
     if (found.kind.endsWith("bin")) {

@@ -4,13 +4,14 @@
  * (0x1f 0x8b), whatever their name. Images are (nImages, height, width) uint8; labels (nImages) uint8.
  */
 import { createHash } from "node:crypto";
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { SatcError } from "../errors.js";
 import type { Dataset, ImageDataset, RawImage } from "./dataset.js";
 import { readLabelsFile } from "./labels.js";
+import { pathExists } from "../util/fs.js";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -185,15 +186,6 @@ export interface IdxOptions {
   labels?: string;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isIdxName(path: string): boolean {
   return /ubyte(\.gz)?$|\.idx\d?(\.gz)?$/i.test(path);
 }
@@ -204,7 +196,7 @@ export async function openIdx(imagesPath: string, options: IdxOptions = {}): Pro
   let labelsPath = options.labels;
   if (labelsPath === undefined) {
     for (const candidate of labelsFileCandidates(imagesPath)) {
-      if (await exists(candidate)) {
+      if (await pathExists(candidate)) {
         labelsPath = candidate;
         break;
       }

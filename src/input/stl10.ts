@@ -10,6 +10,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ImageDataset, RawImage } from "./dataset.js";
 import { SatcError, UsageError, expected } from "../errors.js";
+import { pathExists } from "../util/fs.js";
 
 export const STL10_SIDE = 96;
 const IMAGE_BYTES = 3 * STL10_SIDE * STL10_SIDE;
@@ -18,18 +19,9 @@ export interface Stl10Options {
   split?: "train" | "test" | "unlabeled";
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The folder holding STL-10's binary files (`dir` or `dir/stl10_binary`), or null. */
 export async function detectStl10(dir: string): Promise<string | null> {
-  for (const d of [dir, join(dir, "stl10_binary")]) if ((await exists(join(d, "test_X.bin"))) || (await exists(join(d, "train_X.bin")))) return d;
+  for (const d of [dir, join(dir, "stl10_binary")]) if ((await pathExists(join(d, "test_X.bin"))) || (await pathExists(join(d, "train_X.bin")))) return d;
   return null;
 }
 
@@ -49,7 +41,7 @@ export async function openStl10(dir: string, options: Stl10Options = {}): Promis
   const folder = await detectStl10(dir);
   if (folder === null) throw new SatcError(`${dir}: not an STL-10 folder (expected stl10_binary/train_X.bin or test_X.bin)`, { file: dir });
   const xPath = join(folder, `${split}_X.bin`);
-  if (!(await exists(xPath))) throw new SatcError(`${xPath}: missing STL-10 file`, { file: xPath });
+  if (!(await pathExists(xPath))) throw new SatcError(`${xPath}: missing STL-10 file`, { file: xPath });
   const size = (await stat(xPath)).size;
   if (size % IMAGE_BYTES !== 0) throw new SatcError(`${xPath}: ${size} bytes is not a whole number of ${IMAGE_BYTES}-byte images`, { file: xPath });
   const n = size / IMAGE_BYTES;
