@@ -12,9 +12,10 @@ import { openDataset, checkClusterCount } from "../input/index.js";
 import { encodeFeatures, type EncodedFeatures, type EncoderName } from "../encoders/index.js";
 import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans.js";
 import { trainSatc, predictSatc, releaseSatc, type SpatialVariant } from "../spatial/method.js";
-import { loadTextFeatures, type TextFeatures, type TextMode } from "../text/index.js";
+import { loadTextFeatures, SATC_SELECTOR, type TextFeatures, type TextMode } from "../text/index.js";
 import { resolveTextView } from "./textView.js";
 import { evaluateClustering, type ClusteringScores } from "../evaluation/metrics.js";
+import { summarizeScores } from "../evaluation/summary.js";
 import { normalizeRows, type Matrix } from "../util/matrix.js";
 import type { Assignments } from "./folder.js";
 import type { InputRecord, RunRecord, Scores, SeedRun } from "./record.js";
@@ -141,22 +142,6 @@ export function marginConfidence(x: Matrix, centers: Matrix, metric: KMeansMetri
   return out;
 }
 
-function meanStd(runs: SeedRun[], pick: (r: SeedRun) => Scores | null): { mean: Scores; std: Scores } | null {
-  const scores = runs.map(pick).filter((s): s is Scores => s !== null);
-  if (scores.length === 0) return null;
-  const keys: (keyof Scores)[] = ["acc", "nmi", "ari"];
-  const mean = {} as Scores;
-  const std = {} as Scores;
-  for (const key of keys) {
-    const v = scores.map((s) => s[key]);
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
-    mean[key] = m;
-    // Population standard deviation over seeds, as papers report "mean ± std" of 10 seeds.
-    std[key] = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
-  }
-  return { mean, std };
-}
-
 export async function runCluster(options: ClusterRunOptions): Promise<ClusterRunResult> {
   const started = performance.now();
   const o = {
@@ -260,7 +245,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     features: encoded.path ? { global: encoded.path, dims: [encoded.global.rows, encoded.global.cols] } : null,
     text: text.view
       ? { tau: text.view.decision.tau, threshold: text.view.decision.threshold, used: text.view.decision.used, mode: text.mode }
-      : { tau: null, threshold: 0.33, used: false, mode: text.mode, ...(text.unavailable ? { unavailable: text.unavailable } : {}) },
+      : { tau: null, threshold: SATC_SELECTOR.threshold, used: false, mode: text.mode, ...(text.unavailable ? { unavailable: text.unavailable } : {}) },
     clusters: { k: o.k, sizes, names: text.view?.names(f.clusters, o.k)?.names ?? null },
     metrics: runs[0].metrics,
     confusion: f.metrics ? confusionRows(f.metrics) : null,
@@ -272,7 +257,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
         }
       : null,
     runs,
-    summary: o.runs > 1 ? meanStd(runs, (r) => r.metrics) : null,
+    summary: o.runs > 1 ? summarizeScores(runs.flatMap((r) => (r.metrics ? [r.metrics] : []))) : null,
     timings,
     versions: versions(),
   };

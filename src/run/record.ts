@@ -69,6 +69,7 @@ export interface RunRecord {
   eval: { n: number; metrics: Scores | null; confusion: number[][] | null } | null;
   /** Every seed's run; with --runs N, N entries, plus their mean and standard deviation. */
   runs: SeedRun[];
+  /** Mean and sample standard deviation (n - 1) of the runs' scores, with --runs > 1. */
   summary: { mean: Scores; std: Scores } | null;
   timings: Record<string, number>;
   versions: Record<string, string>;

@@ -9,6 +9,9 @@ import { encodeFeatures, type EncoderName } from "../encoders/index.js";
 import { evaluateClustering } from "../evaluation/metrics.js";
 import type { Dataset } from "../input/dataset.js";
 import { predictSatc, releaseSatc, spatialVariants, trainSatc, type SatcOptions, type SpatialVariant } from "./method.js";
+import { meanStd, type MeanStd } from "../evaluation/summary.js";
+
+export { meanStd, type MeanStd };
 
 export interface AblationOptions {
   input: string;
@@ -47,12 +50,6 @@ export interface AblationRun {
   seconds: number;
 }
 
-export interface MeanStd {
-  mean: number;
-  /** Sample standard deviation over the seeds (n - 1); 0 for one seed. */
-  std: number;
-}
-
 export interface AblationSummary {
   variant: SpatialVariant;
   train: Record<keyof AblationScores, MeanStd> | null;
@@ -65,12 +62,6 @@ export interface AblationResult {
   evalN: number | null;
   runs: AblationRun[];
   summary: AblationSummary[];
-}
-
-export function meanStd(xs: number[]): MeanStd {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std };
 }
 
 function summarise(scores: (AblationScores | null)[]): Record<keyof AblationScores, MeanStd> | null {

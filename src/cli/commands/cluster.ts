@@ -13,6 +13,7 @@ import { UsageError } from "../../errors.js";
 import { spatialVariants, type SpatialVariant } from "../../spatial/method.js";
 import { textModes, type TextMode } from "../../text/index.js";
 import { formatTable } from "../progress.js";
+import { summarizeScores } from "../../evaluation/summary.js";
 import { writeReport } from "../../report/index.js";
 
 export const clusterCommand: CommandSpec = {
@@ -90,15 +91,10 @@ export function formatSummary(record: RunRecord, out: string, reportPath: string
   const rows: string[][] = [];
   const seeds = record.runs.length;
   const row = (name: string, n: number, pick: (r: RunRecord["runs"][number]) => Scores | null | undefined) => {
-    const all = record.runs.map(pick).filter((x): x is Scores => x != null);
-    if (all.length === 0) return rows.push([name, String(n), "-", "-", "-"]);
-    if (seeds === 1) return rows.push([name, String(n), ...KEYS.map((k) => pct(all[0][k]))]);
-    rows.push([name, String(n), ...KEYS.map((k) => {
-      const v = all.map((x) => x[k]);
-      const mean = v.reduce((a, b) => a + b, 0) / v.length;
-      const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
-      return `${pct(mean)} ± ${(100 * std).toFixed(2)}`;
-    })]);
+    const all = record.runs.flatMap((r) => pick(r) ?? []);
+    const s = summarizeScores(all);
+    if (!s) return rows.push([name, String(n), "-", "-", "-"]);
+    rows.push([name, String(n), ...KEYS.map((k) => (seeds === 1 ? pct(s.mean[k]) : `${pct(s.mean[k])} ± ${(100 * s.std[k]).toFixed(2)}`))]);
   };
   row(record.input.name, record.input.n, (r) => r.metrics);
   if (record.evalInput && record.eval) row(`eval ${record.evalInput.name}`, record.eval.n, (r) => r.eval?.metrics);
