@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -195,4 +195,24 @@ test("--features with a noun bank: text view decided by tau, names from the noun
   const pixels = satc("cluster", "fashion-mnist:test", "-k", "10", "--text", "on", "-q", "--no-report");
   assert.equal(pixels.code, 2);
   assert.match(pixels.stderr, /--text on: the pixels encoder has no text space/);
+});
+
+test("satc report rebuilds the page and satc export lays the clusters out as folders of copies", () => {
+  const run = join(tmp, "run-shapes");
+  const rebuilt = satc("report", run, "-q");
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.match(rebuilt.stdout, new RegExp(`report ${join(run, "report.html").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(`));
+  const dest = join(tmp, "shapes-by-cluster");
+  const exported = satc("export", run, dest, "--copy", "-q");
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /exported 8 image\(s\) into 2 folders/);
+  const folders = readdirSync(dest).sort();
+  assert.equal(folders.length, 2);
+  // Each folder holds the 4 images of one class (the clustering above is perfect).
+  const contents = folders.map((f) => readdirSync(join(dest, f)).length);
+  assert.deepEqual(contents, [4, 4]);
+  const again = satc("export", run, dest, "--copy", "-q");
+  assert.equal(again.code, 1, "a non-empty destination is refused");
+  assert.match(again.stderr, /not empty|non-empty/);
+  assert.equal(satc("export", run, join(tmp, "x"), "--copy", "--link").code, 2);
 });
