@@ -160,6 +160,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   };
   if (!clusterMethods.includes(o.method)) throw new UsageError(expected(`one of ${clusterMethods.join(", ")}`, "method", o.method));
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new UsageError(expected("an integer >= 1", "runs", o.runs));
+  if (o.method === "kmeans" && o.spatial !== "none") throw new UsageError(`--spatial ${o.spatial} applies to --method heads (k-means clusters the visual view alone)`);
   const progress = o.onProgress ?? (() => {});
   const timings: Record<string, number> = {};
   let t = performance.now();
