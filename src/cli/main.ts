@@ -4,7 +4,6 @@
  * Results go to stdout, progress and errors to stderr. Set SATC_DEBUG=1 to see stack traces.
  */
 import { realpathSync } from "node:fs";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { formatCommandHelp, parseCommandLine, type CommandSpec } from "./args.js";
 import { clusterCommand, runClusterCommand } from "./commands/cluster.js";
@@ -15,8 +14,8 @@ import { exportCommand, reportCommand, runExportCommand, runReportCommand } from
 import type { CliContext } from "./context.js";
 import { createProgress, stageProgress } from "./progress.js";
 import { SatcError, UsageError } from "../errors.js";
+import { satcVersion } from "../version.js";
 
-const version = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
 
 interface Command {
   spec: CommandSpec;
@@ -60,7 +59,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
       return name === undefined ? 2 : 0;
     }
     if (name === "--version" || name === "-v") {
-      ctx.stdout.write(version + "\n");
+      ctx.stdout.write(satcVersion + "\n");
       return 0;
     }
     const command = commands[name];

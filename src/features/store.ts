@@ -15,13 +15,12 @@
  */
 import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { SatcError } from "../errors.js";
+import { satcVersion } from "../version.js";
 import { itemSize, npyHeader, parseNpy, parseNpyHeader, shapeSize, writeFileAtomic, writeNpy } from "./npy.js";
 
-const satcVersion: string = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
 
 /** The satc cache folder: $SATC_CACHE, else $XDG_CACHE_HOME/satc, else ~/.cache/satc. */
 export function satcCacheDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, resolve as resolvePath } from "node:path";
 import { SatcError, UsageError, expected } from "../errors.js";
+import { satcVersion } from "../version.js";
 import type { Dataset } from "../input/dataset.js";
 import { openDataset, checkClusterCount } from "../input/index.js";
 import { encodeFeatures, type EncodedFeatures, type EncoderName } from "../encoders/index.js";
@@ -78,11 +79,10 @@ export interface ClusterRunResult {
   evalAssignments: Assignments | null;
 }
 
-const packageVersion: string = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
 
 function versions(): Record<string, string> {
   const require = createRequire(import.meta.url);
-  const out: Record<string, string> = { satc: packageVersion, node: process.versions.node };
+  const out: Record<string, string> = { satc: satcVersion, node: process.versions.node };
   for (const name of ["onnxruntime-node", "sharp"]) {
     try {
       out[name] = (require(`${name}/package.json`) as { version: string }).version;
@@ -236,7 +236,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   const sizes = new Array<number>(o.k).fill(0);
   for (const c of f.clusters) sizes[c]++;
   const record: RunRecord = {
-    satcVersion: packageVersion,
+    satcVersion,
     command: "cluster",
     createdAt: new Date().toISOString(),
     input: inputRecord(dataset),
