@@ -9,6 +9,7 @@
  * `contingency_matrix`.
  */
 import { UsageError } from "../errors.js";
+import type { Dataset } from "../input/dataset.js";
 import { linearSumAssignment } from "./hungarian.js";
 
 export type Labels = ArrayLike<number>;
@@ -227,4 +228,13 @@ function indexOf(values: Int32Array): Map<number, number> {
   const m = new Map<number, number>();
   values.forEach((v, i) => m.set(v, i));
   return m;
+}
+
+/**
+ * Scores of a clustering of `dataset` against its own labels, with every cluster 0..k-1 and every
+ * known class as a row/column of the contingency table; null when the dataset has no labels.
+ */
+export function evaluateDataset(dataset: Pick<Dataset, "labels" | "classNames">, clusters: Labels, k: number): ClusteringScores | null {
+  if (!dataset.labels) return null;
+  return evaluateClustering(dataset.labels, clusters, { nClusters: k, nClasses: dataset.classNames?.length });
 }

@@ -15,7 +15,7 @@ import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans
 import { trainSatc, predictSatc, releaseSatc, type SpatialVariant } from "../spatial/method.js";
 import { loadTextFeatures, SATC_SELECTOR, type TextFeatures, type TextMode } from "../text/index.js";
 import { resolveTextView } from "./textView.js";
-import { evaluateClustering, type ClusteringScores } from "../evaluation/metrics.js";
+import { evaluateDataset, type ClusteringScores } from "../evaluation/metrics.js";
 import { summarizeScores } from "../evaluation/summary.js";
 import { normalizeRows, type Matrix } from "../util/matrix.js";
 import type { Assignments } from "./folder.js";
@@ -217,8 +217,8 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     progress({ stage: o.method === "kmeans" ? "kmeans" : "train", run: r, message: `seed ${seed}` });
     const fit = o.method === "kmeans" ? await fitKMeans(encoded, evalEncoded, o, seed, r, progress) : await fitHeads(views, evalEncoded, o, seed, r, progress);
     const { clusters, confidence, evalClusters, evalConfidence } = fit;
-    const metrics = score(dataset, clusters, o.k);
-    const evalMetrics = evalDataset && evalClusters ? score(evalDataset, evalClusters, o.k) : null;
+    const metrics = evaluateDataset(dataset, clusters, o.k);
+    const evalMetrics = evalDataset && evalClusters ? evaluateDataset(evalDataset, evalClusters, o.k) : null;
     runs.push({
       seed,
       metrics: metrics && scores(metrics),
@@ -372,12 +372,6 @@ function precomputedFeatures(f: TextFeatures, dir: string): EncodedFeatures {
 }
 
 const scores = (s: ClusteringScores): Scores => ({ acc: s.acc, nmi: s.nmi, ari: s.ari });
-
-/** Scores against the dataset's labels, with every cluster 0..k-1 and every class as a row/column. */
-function score(d: Dataset, clusters: Int32Array, k: number): ClusteringScores | null {
-  if (!d.labels) return null;
-  return evaluateClustering(d.labels, clusters, { nClusters: k, nClasses: d.classNames?.length });
-}
 
 /** The contingency table as rows (clusters 0..k-1) of columns (classes), for run.json and the report. */
 function confusionRows(s: ClusteringScores): number[][] {

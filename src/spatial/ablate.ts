@@ -6,7 +6,7 @@
 import { UsageError, expected } from "../errors.js";
 import { checkClusterCount, openDataset } from "../input/index.js";
 import { encodeFeatures, type EncoderName } from "../encoders/index.js";
-import { evaluateClustering } from "../evaluation/metrics.js";
+import { evaluateDataset } from "../evaluation/metrics.js";
 import type { Dataset } from "../input/dataset.js";
 import { predictSatc, releaseSatc, spatialVariants, trainSatc, type SatcOptions, type SpatialVariant } from "./method.js";
 import { meanStd, type MeanStd } from "../evaluation/summary.js";
@@ -71,9 +71,8 @@ function summarise(scores: (AblationScores | null)[]): Record<keyof AblationScor
 }
 
 function score(d: Dataset, predictions: Int32Array, k: number): AblationScores | null {
-  if (!d.labels) return null;
-  const s = evaluateClustering(d.labels, predictions, { nClusters: k, nClasses: d.classNames?.length });
-  return { acc: s.acc, nmi: s.nmi, ari: s.ari };
+  const s = evaluateDataset(d, predictions, k);
+  return s && { acc: s.acc, nmi: s.nmi, ari: s.ari };
 }
 
 export async function runAblation(o: AblationOptions): Promise<AblationResult> {
