@@ -22,6 +22,7 @@ import { MODELS } from "../models/registry.js";
 import { encodePixels, resolvePixelsOptions, type PixelsOptions } from "./pixels.js";
 import { ClipEncoder, type Device } from "./clip.js";
 import { Resnet50Encoder } from "./resnet50.js";
+import { poolNodes } from "../spatial/method.js";
 import { clipImageEncoder, encodeDataset, type DatasetEncoder, type EncodeProgress } from "./encode.js";
 
 export const encoderNames = ["pixels", "clip", "resnet50"] as const;
@@ -134,15 +135,8 @@ export function resnetGlobalEncoder(resnet: Resnet50Encoder): DatasetEncoder {
     key: async () => `resnet50-global:${(await resnet.records()).map((r) => r.sha256).join(",")}:${JSON.stringify(resnet.preprocess)}`,
     async encode(images) {
       const f = await resnet.encodeImages(images);
-      const [b, cells, c] = f.shape;
-      const out = new Float32Array(b * c);
-      for (let i = 0; i < b; i++)
-        for (let p = 0; p < cells; p++) {
-          const o = (i * cells + p) * c;
-          for (let j = 0; j < c; j++) out[i * c + j] += f.data[o + j] / cells;
-        }
-      normalizeRows({ data: out, rows: b, cols: c });
-      return { global: { data: out, shape: [b, c] } };
+      const pooled = normalizeRows(poolNodes(f));
+      return { global: { data: pooled.data, shape: [pooled.rows, pooled.cols] } };
     },
     records: () => resnet.records(),
   };
