@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from tac_torch import TacLosses
+
 p = argparse.ArgumentParser()
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--steps", type=int, default=20)
@@ -80,21 +82,8 @@ class Head(nn.Module):
         return torch.softmax(self.l2(F.relu(self.bn(self.l1(x)))), dim=1)
 
 
-def distill(p, q, T=0.5):
-    c_ = F.normalize(torch.cat([p.t(), q.t()]), dim=1)
-    sim = c_ @ c_.t() / T
-    sim = sim - 1e9 * torch.eye(2 * K)
-    target = torch.cat([torch.arange(K, 2 * K), torch.arange(K)])
-    return F.cross_entropy(sim, target)
-
-
-def consist(p, q):
-    return F.binary_cross_entropy((p * q).sum(1).clamp(1e-7, 1 - 1e-7), torch.ones(p.shape[0]))
-
-
-def entropy(p):
-    m = p.mean(0).clamp_min(1e-9)
-    return -(m * m.log()).sum()
+losses = TacLosses(K, 0.5)
+distill, consist, entropy = losses.distill, losses.consistency, losses.entropy
 
 
 gat, hv, hs = GAT(), Head(dv), Head(D)
