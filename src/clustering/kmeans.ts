@@ -158,13 +158,14 @@ export async function kmeans(x: Matrix, k: number, options: KMeansOptions = {}):
  * shape (k, nFeatures), e.g. to score a second dataset against centres learned by `kmeans`.
  * `distances` are squared Euclidean distances; in cosine mode between the unit-normalised row and
  * unit-normalised centre (= 2 - 2 cos), so that for the training data their sum is the inertia.
+ * `secondDistances` are the same to the second-nearest centre (Infinity when k = 1).
  */
 export async function assignToCenters(
   x: Matrix,
   centers: Matrix,
   metric: KMeansMetric = "euclidean",
   options: { threads?: number } = {},
-): Promise<{ labels: Int32Array; distances: Float32Array }> {
+): Promise<{ labels: Int32Array; distances: Float32Array; secondDistances: Float32Array }> {
   checkMetric(metric);
   if (centers.rows < 1) throw new UsageError(`assignToCenters: centers has ${centers.rows} rows, expected >= 1`);
   if (centers.cols !== x.cols) {
@@ -181,11 +182,12 @@ export async function assignToCenters(
     data = normalizeRowsInPlace(new Float32Array(data), n, d);
     c = normalizeRowsInPlace(new Float32Array(c), k, d);
   }
-  if (n === 0) return { labels: new Int32Array(0), distances: new Float32Array(0) };
+  if (n === 0) return { labels: new Int32Array(0), distances: new Float32Array(0), secondDistances: new Float32Array(0) };
   const sessions = await getSessions(options.threads);
   const xx = rowSquaredNorms(data, n, d);
   const step = await runAssign(sessions, data, xx, n, d, c, k);
-  return { labels: step.labels, distances: step.minDist };
+  const secondDistances = Float32Array.from(step.secondDist, (v) => (v > 0 ? v : 0));
+  return { labels: step.labels, distances: step.minDist, secondDistances };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import { loadTextFeatures, SATC_SELECTOR, type TextFeatures, type TextMode } fro
 import { resolveTextView } from "./textView.js";
 import { evaluateDataset, type ClusteringScores } from "../evaluation/metrics.js";
 import { summarizeScores } from "../evaluation/summary.js";
-import { normalizeRows, type Matrix } from "../util/matrix.js";
+import type { Matrix } from "../util/matrix.js";
 import type { Assignments } from "./folder.js";
 import type { InputRecord, RunRecord, Scores, SeedRun } from "./record.js";
 
@@ -106,39 +106,14 @@ function inputRecord(d: Dataset): InputRecord {
 }
 
 /**
- * Confidence of a hard assignment to the nearest centre: 1 - d1/d2 with d1, d2 the Euclidean
- * distances to the nearest and second-nearest centres (0 on the boundary, 1 on the centre); in
- * cosine mode between unit rows and unit centres. k is small (tens), so a plain loop over centres
- * (n*k*d multiply-adds) is cheap next to the fit and needs no second ONNX pass.
+ * Confidence of a hard assignment to the nearest centre: 1 - d1/d2 with d1, d2 the (unsquared)
+ * distances to the nearest and second-nearest centres — 0 on the boundary between two clusters,
+ * 1 on the centre (and with a single centre). Inputs are squared distances, as assignToCenters
+ * gives them.
  */
-export function marginConfidence(x: Matrix, centers: Matrix, metric: KMeansMetric): Float32Array {
-  if (metric === "cosine") {
-    x = normalizeRows({ ...x, data: Float32Array.from(x.data) });
-    centers = normalizeRows({ ...centers, data: Float32Array.from(centers.data) });
-  }
-  const { rows: n, cols: d } = x;
-  const k = centers.rows;
-  const out = new Float32Array(n);
-  if (k < 2) return out.fill(1);
-  const cc = new Float64Array(k);
-  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) cc[c] += centers.data[c * d + j] ** 2;
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    let xx = 0;
-    for (let j = 0; j < d; j++) xx += x.data[o + j] ** 2;
-    let d1 = Infinity;
-    let d2 = Infinity;
-    for (let c = 0; c < k; c++) {
-      let dot = 0;
-      for (let j = 0; j < d; j++) dot += x.data[o + j] * centers.data[c * d + j];
-      const dist = Math.max(0, xx - 2 * dot + cc[c]);
-      if (dist < d1) {
-        d2 = d1;
-        d1 = dist;
-      } else if (dist < d2) d2 = dist;
-    }
-    out[i] = d2 > 0 ? 1 - Math.sqrt(d1 / d2) : 0;
-  }
+export function marginConfidence(nearest: ArrayLike<number>, second: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(nearest.length);
+  for (let i = 0; i < out.length; i++) out[i] = second[i] > 0 ? 1 - Math.sqrt(Math.max(0, nearest[i]) / second[i]) : 0;
   return out;
 }
 
@@ -289,11 +264,14 @@ async function fitKMeans(x: EncodedFeatures, evalX: EncodedFeatures | null, o: R
     seed,
     onProgress: (p) => progress({ stage: "kmeans", run, message: `restart ${p.restart + 1}/${p.nInit}, iteration ${p.iteration}`, done: p.restart, total: p.nInit }),
   });
+  // One pass per input gives the nearest and second-nearest centre of every item.
+  const own = await assignToCenters(x.global, fit.centers, o.metric);
+  const other = evalX ? await assignToCenters(evalX.global, fit.centers, o.metric) : null;
   return {
     clusters: fit.labels,
-    confidence: marginConfidence(x.global, fit.centers, o.metric),
-    evalClusters: evalX ? (await assignToCenters(evalX.global, fit.centers, o.metric)).labels : null,
-    evalConfidence: evalX ? marginConfidence(evalX.global, fit.centers, o.metric) : null,
+    confidence: marginConfidence(own.distances, own.secondDistances),
+    evalClusters: other?.labels ?? null,
+    evalConfidence: other ? marginConfidence(other.distances, other.secondDistances) : null,
     iterations: fit.iterations,
     warnings: fit.warnings,
   };
