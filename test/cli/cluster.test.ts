@@ -116,22 +116,35 @@ test("a feature file with NaN fails with exit 1, naming the file, without a stac
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test("a folder of images with class sub-folders and one corrupt file: scored, the bad file skipped and listed", async () => {
-  const dir = join(tmp, "shapes");
-  for (const [cls, colour] of [["dark", 20], ["light", 235]] as const) {
-    mkdirSync(join(dir, cls), { recursive: true });
-    for (let i = 0; i < 4; i++) {
-      const v = colour + i;
-      await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: v, g: v, b: v } } })
-        // a vertical bar on the dark ones, a horizontal one on the light ones, so centring keeps them apart
-        .composite([{ input: { create: { width: cls === "dark" ? 3 : 12, height: cls === "dark" ? 10 : 3, channels: 3, background: { r: 128, g: 128, b: 128 } } }, left: 0, top: 0 }])
-        .png()
-        .toFile(join(dir, cls, `img${i}.png`));
+/**
+ * Two classes of 4 gray 12x10 images (dark with a vertical bar, light with a horizontal one) and one
+ * corrupt file, clustered once with `satc cluster` into a run folder. Made on first use and shared,
+ * so each test that needs the run gets it, also when run alone (--test-name-pattern).
+ */
+let shapes: Promise<{ dir: string; out: string; result: ReturnType<typeof satc> }> | null = null;
+function shapesRun(): Promise<{ dir: string; out: string; result: ReturnType<typeof satc> }> {
+  shapes ??= (async () => {
+    const dir = join(tmp, "shapes");
+    for (const [cls, colour] of [["dark", 20], ["light", 235]] as const) {
+      mkdirSync(join(dir, cls), { recursive: true });
+      for (let i = 0; i < 4; i++) {
+        const v = colour + i;
+        await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: v, g: v, b: v } } })
+          // a vertical bar on the dark ones, a horizontal one on the light ones, so centring keeps them apart
+          .composite([{ input: { create: { width: cls === "dark" ? 3 : 12, height: cls === "dark" ? 10 : 3, channels: 3, background: { r: 128, g: 128, b: 128 } } }, left: 0, top: 0 }])
+          .png()
+          .toFile(join(dir, cls, `img${i}.png`));
+      }
     }
-  }
-  writeFileSync(join(dir, "light", "broken.jpg"), "this is not a jpeg");
-  const out = join(tmp, "run-shapes");
-  const r = satc("cluster", dir, "-k", "2", "--out", out, "-q");
+    writeFileSync(join(dir, "light", "broken.jpg"), "this is not a jpeg");
+    const out = join(tmp, "run-shapes");
+    return { dir, out, result: satc("cluster", dir, "-k", "2", "--out", out, "-q") };
+  })();
+  return shapes;
+}
+
+test("a folder of images with class sub-folders and one corrupt file: scored, the bad file skipped and listed", async () => {
+  const { out, result: r } = await shapesRun();
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /skipped 1 unreadable item/);
   assert.match(r.stdout, /shapes  8  100\.00%  100\.00%  100\.00%/);
@@ -200,8 +213,9 @@ test("--features with a noun bank: text view decided by tau, names from the noun
   assert.match(pixels.stderr, /--text on: the pixels encoder has no text space/);
 });
 
-test("satc report rebuilds the page and satc export lays the clusters out as folders of copies", () => {
-  const run = join(tmp, "run-shapes");
+test("satc report rebuilds the page and satc export lays the clusters out as folders of copies", async () => {
+  const { out: run, result } = await shapesRun();
+  assert.equal(result.code, 0, result.stderr);
   const rebuilt = satc("report", run, "-q");
   assert.equal(rebuilt.code, 0, rebuilt.stderr);
   assert.match(rebuilt.stdout, new RegExp(`report ${join(run, "report.html").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(`));
