@@ -57,10 +57,11 @@ test("satc ablate: one table row per variant with mean ± std over seeds; --json
     const { ctx, out } = context();
     assert.equal(await runAblateCommand(parsed.positionals, parsed.options, ctx), 0);
     const lines = out().trimEnd().split("\n");
-    assert.match(lines[0], /n=80, 2 seed\(s\) per variant/);
-    assert.match(lines[1], /^variant\s+.*ACC\s+NMI\s+ARI\s+s\/run$/);
-    assert.deepEqual(lines.slice(2).map((l) => l.split(/\s+/)[0]), ["gat", "none"]);
-    for (const l of lines.slice(2)) assert.equal((l.match(/±/g) ?? []).length, 3, l);
+    assert.match(lines[0], /n=80, encoder pixels \(weight-free baseline\), 2 seed\(s\) per row/);
+    assert.match(lines[1], /^text view: not available: the pixels encoder has no text space/);
+    assert.match(lines[2], /^variant\s+.*ACC\s+NMI\s+ARI\s+s\/run$/);
+    assert.deepEqual(lines.slice(3).map((l) => l.split(/\s+/)[0]), ["gat", "none"]);
+    for (const l of lines.slice(3)) assert.equal((l.match(/±/g) ?? []).length, 3, l);
 
     const j = context();
     const parsedJson = parseCommandLine(ablateCommand, [...argv.filter((a) => a !== "gat,none"), "--json"].map((a) => (a === "--variants" ? "--variants=none" : a)));
@@ -69,6 +70,10 @@ test("satc ablate: one table row per variant with mean ± std over seeds; --json
     assert.equal(doc.runs.length, 2);
     assert.deepEqual(doc.runs.map((r: { seed: number }) => r.seed), [0, 1]);
     assert.equal(doc.summary[0].variant, "none");
+    assert.equal(doc.summary[0].text, false);
+    assert.deepEqual(doc.text, { mode: "off", tau: null, threshold: 0.33, selectorUses: null, unavailable: doc.text.unavailable, nouns: null });
+    assert.match(doc.text.unavailable, /pixels encoder has no text space/);
+    for (const r of doc.runs) assert.deepEqual([r.views, r.pairs], [["visual"], []]);
     for (const r of doc.runs) assert.ok(r.train.acc >= 0.5 && r.train.acc <= 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,12 +1,14 @@
 /**
- * `satc ablate <input> -k <K>`: the spatial-view ablation (gat, gcn, transformer, mean, none) with
- * several seeds, one table of mean ± std per metric on stdout (or one JSON document).
- * A thin layer over runAblation.
+ * `satc ablate <input> -k <K>`: the spatial-view ablation (gat, gcn, transformer, mean, none), each
+ * with and without the text view when the encoder gives one, with several seeds; one table of
+ * mean ± std per metric on stdout (or one JSON document). A thin layer over runAblation; the model
+ * options are satc cluster's (src/cli/modelOptions.ts).
  */
 import type { CommandSpec } from "../args.js";
 import { UsageError, expected } from "../../errors.js";
-import { encoderNames, type EncoderName } from "../../encoders/index.js";
-import { formatAblation, runAblation } from "../../spatial/ablate.js";
+import type { EncoderName } from "../../encoders/index.js";
+import { ablationTextModes, formatAblation, runAblation, type AblationTextMode } from "../../spatial/ablate.js";
+import { encoderOptionsFrom, modelOptions } from "../modelOptions.js";
 import { spatialVariants, type SpatialVariant } from "../../spatial/method.js";
 import type { CliContext } from "../context.js";
 
@@ -22,7 +24,8 @@ export const ablateCommand: CommandSpec = {
     { name: "variants", type: "string", value: "<list>", description: `comma-separated spatial variants (${spatialVariants.join(", ")})`, default: spatialVariants.join(",") },
     { name: "seeds", type: "integer", value: "<n>", description: "seeds per variant", default: 3, min: 1 },
     { name: "seed", type: "integer", value: "<n>", description: "first seed", default: 0, min: 0 },
-    { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" },
+    ...modelOptions,
+    { name: "text", type: "string", value: "<mode>", description: "text view rows: both (each variant with and without it), on, off, auto (as the selector decides: tau > 0.33) [default: both with --encoder clip, else off]", choices: ablationTextModes },
     { name: "epochs", type: "integer", value: "<n>", description: "most training epochs", default: 200, min: 1 },
     { name: "patience", type: "integer", value: "<n>", description: "stop after this many epochs without a lower loss", default: 10, min: 1 },
     { name: "graph-k", type: "integer", value: "<n>", description: "patch-graph neighbours per node (plus a self loop)", default: 8, min: 0 },
@@ -38,6 +41,7 @@ export const ablateCommand: CommandSpec = {
   examples: [
     "satc ablate fashion-mnist:train -k 10 --eval fashion-mnist:test",
     "satc ablate ~/photos -k 8 --variants gat,none --seeds 5",
+    "satc ablate ~/photos -k 8 --encoder clip --model-dir ~/models --variants none --text both",
   ],
 };
 
@@ -64,6 +68,9 @@ export async function runAblateCommand(positionals: string[], options: Record<st
     dataDir: options["data-dir"] as string | undefined,
     labels: options.labels as string | undefined,
     encoder: (options.encoder as EncoderName | undefined) ?? "pixels",
+    encoderOptions: encoderOptionsFrom(options),
+    text: options.text as AblationTextMode | undefined,
+    templates: options.templates as number | undefined,
     variants,
     seeds,
     seed: (options.seed as number | undefined) ?? 0,
@@ -76,7 +83,8 @@ export async function runAblateCommand(positionals: string[], options: Record<st
   });
   progress.done();
   if (options.json) {
-    ctx.stdout.write(JSON.stringify({ n: result.n, evalN: result.evalN, seeds, summary: result.summary, runs: result.runs }) + "\n");
+    const { n, evalN, encoder, text, summary, runs } = result;
+    ctx.stdout.write(JSON.stringify({ n, evalN, seeds, encoder, text, summary, runs }) + "\n");
   } else {
     ctx.stdout.write(formatAblation(result, { input, evalInput: options.eval as string | undefined }, seeds));
   }

@@ -1,0 +1,28 @@
+/**
+ * The model options of the commands that encode images and build the text view (satc cluster,
+ * satc ablate): which encoder, where its models are (`--model-dir` for offline machines), where
+ * they run, and how many prompt templates a noun bank built now uses. One table and one
+ * translation into encoder options, so the commands take the same options the same way.
+ */
+import { resolve } from "node:path";
+import type { OptionSpec } from "./args.js";
+import { encoderNames } from "../encoders/index.js";
+
+export const encoderOption: OptionSpec = { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" };
+
+/** --encoder, --model-dir, --device, --templates. */
+export const modelOptions: readonly OptionSpec[] = [
+  encoderOption,
+  { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines); see README" },
+  { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
+  { name: "templates", type: "integer", value: "<n>", description: "prompt templates for a noun bank built now (1-7)", min: 1, max: 7 },
+];
+
+/** Options of the pretrained encoders from parsed command-line options (the pixels encoder takes none here). */
+export function encoderOptionsFrom(options: Record<string, unknown>): Record<string, unknown> {
+  if (options.encoder === "pixels") return {};
+  const o: Record<string, unknown> = { device: options.device };
+  if (options["model-dir"] !== undefined) o.modelDir = resolve(options["model-dir"] as string);
+  if (options["batch-size"] !== undefined) o.batchSize = options["batch-size"];
+  return o;
+}
