@@ -7,6 +7,9 @@
  * | pixels   | resized pixels, centred, unit rows (baseline)   | grid of pixel cells        |
  * | clip     | CLIP ViT-B/32 `image_embeds`, unit rows         | -                          |
  * | resnet50 | ResNet-50 feature map averaged over cells, unit | (ResNet patches: spatial)  |
+ *
+ * The spatial view of clip and resnet50 runs is ResNet-50's patch map, channel-reduced as it
+ * streams: resnetSpatialNodes (./spatialNodes.ts).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +27,11 @@ import { ClipEncoder, type Device } from "./clip.js";
 import { Resnet50Encoder } from "./resnet50.js";
 import { poolNodes } from "../spatial/method.js";
 import { clipImageEncoder, encodeDataset, type DatasetEncoder, type EncodeProgress } from "./encode.js";
+
+export {
+  resnetSpatialNodes, reducedPatchEncoder, sampleImageIndices,
+  type SpatialNodes, type SpatialNodesOptions, type SpatialNodesProgress, type SpatialNodesReduce,
+} from "./spatialNodes.js";
 
 export const encoderNames = ["pixels", "clip", "resnet50"] as const;
 export type EncoderName = (typeof encoderNames)[number];

@@ -20,6 +20,34 @@ export interface ModelRecord {
   sha256: string;
 }
 
+/**
+ * What made the patch nodes of the spatial view when they came from a model rather than from the
+ * visual encoder itself (ResNet-50 nodes under a CLIP run, src/encoders/spatialNodes.ts).
+ */
+export interface SpatialNodesRecord {
+  /** "resnet50". */
+  name: string;
+  /** Model identity: hub id, revision, dtype, preprocess. */
+  options: Record<string, unknown>;
+  models: ModelRecord[];
+  /** Nodes per image (49 for ResNet-50 at 224 px) and channels before and after the reduction. */
+  cells: number;
+  inChannels: number;
+  channels: number;
+  reduction: {
+    method: "pca" | "projection" | "identity";
+    /** Images encoded to fit the reduction, nodes drawn from them, seed of both draws. */
+    sampleImages: number;
+    sampleNodes: number;
+    seed: number;
+    /** PCA: share of the sample's variance kept by the components; else null. */
+    explainedVariance: number | null;
+  };
+  /** The stored (nSamples, cells, channels) .npy, when the feature store holds it. */
+  path: string | null;
+  cached: boolean;
+}
+
 export interface InputRecord {
   /** What the user gave (path or spec), resolvable again by openDataset. */
   source: string;
@@ -51,6 +79,8 @@ export interface RunRecord {
   encoder: { name: string; options: Record<string, unknown>; models: ModelRecord[]; baseline: boolean };
   /** Where the encoded global features (n, d) of the input are stored (a .npy path), for maps and re-use. */
   features: { global: string; dims: number[] } | null;
+  /** Source of the spatial view's nodes when a model other than the visual encoder made them (absent: none, or the encoder's own patches). */
+  spatialNodes?: SpatialNodesRecord | null;
   /**
    * Text view decision (DESIGN 1.2). tau is null when it was not computed: with --text off, or
    * when the encoder has no text space (`unavailable` says why).
