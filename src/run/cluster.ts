@@ -10,7 +10,7 @@ import { SatcError, UsageError, expected } from "../errors.js";
 import { satcVersion } from "../version.js";
 import type { Dataset } from "../input/dataset.js";
 import { openDataset, checkClusterCount } from "../input/index.js";
-import { encodeFeatures, type EncodedFeatures, type EncoderName } from "../encoders/index.js";
+import { encodeFeatures, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
 import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans.js";
 import { trainSatc, predictSatc, releaseSatc, type SpatialVariant } from "../spatial/method.js";
 import { loadTextFeatures, SATC_SELECTOR, type TextFeatures, type TextMode } from "../text/index.js";
@@ -19,7 +19,8 @@ import { evaluateDataset, type ClusteringScores } from "../evaluation/metrics.js
 import { summarizeScores } from "../evaluation/summary.js";
 import type { Matrix } from "../util/matrix.js";
 import type { Assignments } from "./folder.js";
-import type { InputRecord, RunRecord, Scores, SeedRun } from "./record.js";
+import type { PatchNodes } from "../spatial/graph.js";
+import type { InputRecord, RunRecord, Scores, SeedRun, SpatialNodesRecord } from "./record.js";
 
 export type ClusterMethod = "kmeans" | "heads";
 export const clusterMethods: readonly ClusterMethod[] = ["heads", "kmeans"];
@@ -50,8 +51,14 @@ export interface ClusterRunOptions {
   seed?: number;
   /** Number of runs with consecutive seeds; default 1. */
   runs?: number;
-  /** Spatial view of the heads method (DESIGN 1.3): gat, gcn, transformer, mean or none. Default "none". */
+  /**
+   * Spatial view of the heads method (DESIGN 1.3): gat, gcn, transformer, mean or none. Default "none".
+   * Its nodes: the pixels encoder's grid with --encoder pixels; ResNet-50's patch map (channel-reduced,
+   * `spatialNodes`) with clip or resnet50, run with the encoder's model-file options (modelDir, cache, offline).
+   */
   spatial?: SpatialVariant;
+  /** Channel reduction of ResNet-50's nodes for clip/resnet50 runs; default PCA to 64 channels fitted on 1,000 images. */
+  spatialNodes?: SpatialNodesReduce;
   /** Text view: "auto" (use it when tau > 0.33), "on", "off". Default "auto". */
   text?: TextMode;
   /** A folder of precomputed image and noun embeddings (satc's or TAC's layout), instead of encoding. */
@@ -64,7 +71,7 @@ export interface ClusterRunOptions {
 }
 
 export interface RunProgress {
-  stage: "open" | "encode" | "nouns" | "text" | "kmeans" | "neighbors" | "patch-graph" | "train";
+  stage: "open" | "encode" | "spatial-nodes" | "nouns" | "text" | "kmeans" | "neighbors" | "patch-graph" | "train";
   message?: string;
   done?: number;
   total?: number;
@@ -165,6 +172,20 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   }
   timings.encode = (performance.now() - t) / 1000;
 
+  // The spatial view of pretrained-encoder runs: ResNet-50's patch nodes, reduced as they stream.
+  let spatialNodes: { nodes: PatchNodes; info: SpatialNodesRecord } | null = null;
+  if (o.method === "heads" && o.spatial !== "none" && (o.encoder === "clip" || o.encoder === "resnet50") && !textFeatures && dataset.kind === "images") {
+    t = performance.now();
+    const r = await resnetSpatialNodes(dataset, {
+      model: resnetOptionsOf(o.encoder, o.encoderOptions as ModelEncoderOptions),
+      reduce: o.spatialNodes,
+      cacheDir: o.cacheDir,
+      onProgress: (p) => progress({ stage: "spatial-nodes", message: p.stage === "sample" ? "ResNet-50 nodes: images for the PCA" : "ResNet-50 nodes", done: p.done, total: p.total }),
+    });
+    spatialNodes = { nodes: r.nodes, info: r.info };
+    timings.spatialNodes = (performance.now() - t) / 1000;
+  }
+
   t = performance.now();
   const text = await resolveTextView(
     encoded.global,
@@ -174,7 +195,9 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   );
   timings.text = (performance.now() - t) / 1000;
   // k-means clusters the visual view alone; for it the text view gives tau and the cluster names.
-  const views: FitViews = { global: encoded.global, patches: encoded.patches, text: text.view?.decision.used ? text.view.embeddings : null };
+  const views: FitViews = spatialNodes
+    ? { global: encoded.global, patches: spatialNodes.nodes, reduced: true, text: text.view?.decision.used ? text.view.embeddings : null }
+    : { global: encoded.global, patches: encoded.patches, reduced: false, text: text.view?.decision.used ? text.view.embeddings : null };
 
   const runs: SeedRun[] = [];
   let first: {
@@ -219,6 +242,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     options: { k: o.k, method: o.method, spatial: o.method === "heads" ? o.spatial : null, text: o.text, metric: o.metric, nInit: o.nInit, epochs: o.epochs, patience: o.patience, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
     encoder: { ...encoded.info, models: [...encoded.info.models, ...text.models] },
     features: encoded.path ? { global: encoded.path, dims: [encoded.global.rows, encoded.global.cols] } : null,
+    spatialNodes: spatialNodes?.info ?? null,
     text: text.view
       ? { tau: text.view.decision.tau, threshold: text.view.decision.threshold, used: text.view.decision.used, mode: text.mode }
       : { tau: null, threshold: SATC_SELECTOR.threshold, used: false, mode: text.mode, ...(text.unavailable ? { unavailable: text.unavailable } : {}) },
@@ -280,14 +304,26 @@ async function fitKMeans(x: EncodedFeatures, evalX: EncodedFeatures | null, o: R
 /** The views the heads train on: visual (global) always; spatial (patches) and text when present. */
 interface FitViews {
   global: Matrix;
-  patches: EncodedFeatures["patches"];
+  patches: PatchNodes | null;
+  /** The patches are already channel-reduced (ResNet-50 nodes): trainSatc must not reduce them again. */
+  reduced: boolean;
   text: Matrix | null;
+}
+
+/**
+ * The ResNet-50 behind the spatial nodes: with --encoder resnet50 the encoder's own options; with
+ * clip only where the model files are and how it runs (CLIP's hub id, revision, dtype are CLIP's).
+ */
+function resnetOptionsOf(encoder: EncoderName, e: ModelEncoderOptions): ModelEncoderOptions {
+  if (encoder === "resnet50") return e;
+  const { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize } = e;
+  return { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize };
 }
 
 /** The method's clustering heads (DESIGN 1.4): visual + spatial (unless "none") + text (when the selector keeps it). */
 async function fitHeads(views: FitViews, evalX: EncodedFeatures | null, o: Resolved, seed: number, run: number, progress: (e: RunProgress) => void): Promise<Fit> {
   if (o.spatial !== "none" && !views.patches) {
-    throw new UsageError(`--spatial ${o.spatial} needs patch features, which this encoder does not give; use --encoder pixels (its patch grid) or --spatial none`);
+    throw new UsageError(`--spatial ${o.spatial} needs patch nodes, which precomputed features do not give; give images with --encoder clip, resnet50 or pixels, or use --spatial none`);
   }
   const trained = await trainSatc(
     { global: views.global, patches: o.spatial === "none" ? null : views.patches, text: views.text },
@@ -297,6 +333,7 @@ async function fitHeads(views: FitViews, evalX: EncodedFeatures | null, o: Resol
       maxEpochs: o.epochs,
       patience: o.patience,
       spatial: o.spatial,
+      ...(views.reduced ? { reduce: false as const } : {}),
       onProgress: (p) => {
         if (p.stage === "train") progress({ stage: "train", run, message: `loss ${p.loss.toFixed(4)}`, done: p.epoch, total: p.maxEpochs });
         else if (p.stage === "neighbors") progress({ stage: "neighbors", run, message: p.view, done: p.done, total: p.total });
