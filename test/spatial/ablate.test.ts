@@ -1,4 +1,7 @@
-/** `satc ablate` (runAblateCommand) on a tiny labelled image folder, and its --variants parser. */
+/**
+ * `satc ablate` (runAblateCommand) on a tiny labelled image folder, its --variants parser, and the
+ * library's rows (ablateViews): which views and loss pairs each row trains, shared neighbours.
+ */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -8,7 +11,11 @@ import { Writable } from "node:stream";
 import sharp from "sharp";
 import { ablateCommand, parseVariants, runAblateCommand } from "../../src/cli/commands/ablate.js";
 import { parseCommandLine } from "../../src/cli/args.js";
-import { meanStd } from "../../src/spatial/ablate.js";
+import { ablateViews, ablationSettings, formatTextLine, meanStd, settingLabel, summariseRuns, type AblationViews } from "../../src/spatial/ablate.js";
+import { releaseSatc, trainSatc } from "../../src/spatial/method.js";
+import { evaluateClustering } from "../../src/evaluation/metrics.js";
+import { UsageError } from "../../src/errors.js";
+import { Random } from "../../src/util/random.js";
 import type { CliContext } from "../../src/cli/context.js";
 
 /** Two classes of 28x28 gray images: a bright left half or a bright top half, with noise. */
@@ -78,4 +85,71 @@ test("satc ablate: one table row per variant with mean ± std over seeds; --json
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/**
+ * 60 items of 2 classes: a visual view (6-d), patch nodes (4 cells x 3 channels) and a text view
+ * (4-d), each showing the class along its own axis, with seeded noise.
+ */
+function threeViews(noise = 1): { views: AblationViews; labels: Int32Array } {
+  const rng = new Random(3);
+  const n = 60;
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+  const global = new Float32Array(n * 6), patches = new Float32Array(n * 4 * 3), text = new Float32Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    for (let j = 0; j < 6; j++) global[i * 6 + j] = (j === c ? 2 : 0) + 0.3 * noise * rng.normal();
+    for (let j = 0; j < 12; j++) patches[i * 12 + j] = (j % 3 === c ? 1 : 0) + 0.3 * noise * rng.normal();
+    for (let j = 0; j < 4; j++) text[i * 4 + j] = (j === 2 + c ? 1 : 0) + 0.2 * noise * rng.normal();
+  }
+  return {
+    views: { global: { data: global, rows: n, cols: 6 }, patches: { data: patches, shape: [n, 4, 3] }, text: { data: text, rows: n, cols: 4 } },
+    labels,
+  };
+}
+
+test("ablateViews: '+ text' rows train the text head (views and pairs), others do not; table order is per variant, text first", async () => {
+  const { views } = threeViews();
+  const settings = ablationSettings(["gat", "none"], [true, false]);
+  assert.deepEqual(settings.map(settingLabel), ["gat + text", "gat", "none + text", "none"]);
+  const runs = await ablateViews(views, { k: 2, settings, seeds: 1, seed: 0, epochs: 2, threads: 1, method: { graphK: 2 } });
+  const by = (label: string) => runs.find((r) => settingLabel(r) === label)!;
+  assert.deepEqual(by("gat + text").views, ["visual", "spatial", "text"]);
+  assert.deepEqual(by("gat + text").pairs, [["visual", "spatial"], ["visual", "text"], ["spatial", "text"]]);
+  assert.deepEqual(by("gat").views, ["visual", "spatial"]);
+  assert.deepEqual(by("none + text").pairs, [["visual", "text"]]);
+  assert.deepEqual(by("none").views, ["visual"]);
+  const summary = summariseRuns(runs, settings);
+  assert.deepEqual(summary.map((s) => s.label), ["gat + text", "gat", "none + text", "none"]);
+  assert.equal(summary[0].train, null, "no scoring given: nothing scored");
+});
+
+test("ablateViews: neighbours mined once give the same clustering as trainSatc mining them itself", async () => {
+  // Noisy views and k = 4 clusters of 2 classes: the partition depends on every detail (another topK changes it).
+  const { views, labels } = threeViews(5);
+  const got: Int32Array[] = [];
+  await ablateViews(views, { k: 4, settings: [{ variant: "mean", text: true }], seeds: 1, seed: 4, epochs: 3, threads: 1 }, {
+    train: (p) => {
+      got.push(p);
+      const s = evaluateClustering(labels, p);
+      return { acc: s.acc, nmi: s.nmi, ari: s.ari };
+    },
+  });
+  const direct = await trainSatc({ global: views.global, patches: views.patches, text: views.text }, { clusters: 4, seed: 4, spatial: "mean", maxEpochs: 3, threads: 1 });
+  await releaseSatc(direct.model);
+  assert.deepEqual(got[0], direct.predictions);
+});
+
+test("ablateViews: text rows without a text view, or spatial variants without patch nodes, are usage errors", async () => {
+  const { views } = threeViews();
+  await assert.rejects(ablateViews({ ...views, text: null }, { k: 2, settings: [{ variant: "none", text: true }], seeds: 1, seed: 0 }), (e: unknown) => e instanceof UsageError && /text view/.test(e.message));
+  await assert.rejects(ablateViews({ ...views, patches: null }, { k: 2, settings: [{ variant: "gcn", text: false }], seeds: 1, seed: 0 }), (e: unknown) => e instanceof UsageError && /'gcn' needs patch nodes/.test(e.message));
+});
+
+test("formatTextLine: tau and the selector's decision once; off and unavailable say so", () => {
+  const base = { threshold: 0.33, unavailable: null, nouns: 10 };
+  assert.equal(formatTextLine({ ...base, mode: "both", tau: 0.41234, selectorUses: true }), "text view: tau=0.412 (threshold 0.33) -> the selector uses it (label-free); rows with '+ text' train the text head");
+  assert.match(formatTextLine({ ...base, mode: "auto", tau: 0.2, selectorUses: false }), /tau=0\.200 .* drops it .*--text auto/);
+  assert.equal(formatTextLine({ ...base, mode: "off", tau: null, selectorUses: null }), "text view: off (--text off)");
+  assert.match(formatTextLine({ ...base, mode: "off", tau: null, selectorUses: null, unavailable: "no text space" }), /not available: no text space/);
 });
