@@ -33,7 +33,8 @@ export const clusterCommand: CommandSpec = {
     { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines); see README" },
     { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
     { name: "method", type: "string", value: "<name>", description: "clustering method", choices: clusterMethods, default: "kmeans" },
-    { name: "spatial", type: "string", value: "<name>", description: "spatial view of the heads (patch graph encoder)", choices: spatialVariants, default: "none" },
+    { name: "spatial", type: "string", value: "<name>", description: "spatial view of the heads (patch graph encoder); nodes: the pixel grid with --encoder pixels, ResNet-50's 7x7 map with clip/resnet50", choices: spatialVariants, default: "none" },
+    { name: "spatial-channels", type: "integer", value: "<n>", description: "channels kept of ResNet-50's 2048 (PCA fitted on 1,000 images) for clip/resnet50 spatial views", default: 64, min: 1 },
     { name: "text", type: "string", value: "<mode>", description: "text view: auto uses it when tau > 0.33", choices: textModes, default: "auto" },
     { name: "features", type: "string", value: "<dir>", description: "precomputed image + noun embeddings (.npy; satc's or TAC's layout) instead of encoding" },
     { name: "templates", type: "integer", value: "<n>", description: "prompt templates for a noun bank built now (1-7)", min: 1, max: 7 },
@@ -57,6 +58,7 @@ export const clusterCommand: CommandSpec = {
     "satc cluster ~/photos -k 8 --out runs/photos",
     "satc cluster features.npy -k 20 --json",
     "satc cluster fashion-mnist:train -k 10 --method heads --spatial gat --eval fashion-mnist:test",
+    "satc cluster ~/photos -k 8 --encoder clip --method heads --spatial gat",
   ],
 };
 
@@ -123,6 +125,7 @@ export async function runClusterCommand(positionals: string[], options: Record<s
     encoder: options.encoder as EncoderName,
     encoderOptions: encoderOptionsFrom(options),
     spatial: options.spatial as SpatialVariant,
+    spatialNodes: { channels: options["spatial-channels"] as number | undefined },
     text: options.text as TextMode,
     features,
     templates: options.templates as number | undefined,
