@@ -1,7 +1,8 @@
 /**
  * The model options of the commands that encode images and build the text view (satc cluster,
  * satc ablate): which encoder, where its models are (`--model-dir` for offline machines), where
- * they run, and how many prompt templates a noun bank built now uses. One table and one
+ * they run, how many prompt templates a noun bank built now uses, and how many channels ResNet-50's
+ * spatial nodes keep. One table and one
  * translation into encoder options, so the commands take the same options the same way.
  */
 import { resolve } from "node:path";
@@ -17,6 +18,11 @@ export const modelOptions: readonly OptionSpec[] = [
   { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
   { name: "templates", type: "integer", value: "<n>", description: "prompt templates for a noun bank built now (1-7)", min: 1, max: 7 },
 ];
+
+/** How many of ResNet-50's 2048 channels the spatial nodes of clip/resnet50 runs keep (RunOptions.spatialNodes.channels). */
+export const spatialChannelsOption: OptionSpec = {
+  name: "spatial-channels", type: "integer", value: "<n>", description: "channels kept of ResNet-50's 2048 (PCA fitted on 1,000 images) for clip/resnet50 spatial views", default: 64, min: 1,
+};
 
 /** Options of the pretrained encoders from parsed command-line options (the pixels encoder takes none here). */
 export function encoderOptionsFrom(options: Record<string, unknown>): Record<string, unknown> {

@@ -7,12 +7,12 @@
  */
 import { UsageError, expected } from "../errors.js";
 import { checkClusterCount, openDataset } from "../input/index.js";
-import { encodeFeatures, type EncodedFeatures, type EncoderName } from "../encoders/index.js";
+import { encodeFeatures, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
 import { evaluateDataset } from "../evaluation/metrics.js";
 import { mineNeighbors } from "../clustering/neighbors.js";
 import type { Dataset } from "../input/dataset.js";
 import type { Matrix } from "../util/matrix.js";
-import type { RunRecord } from "../run/record.js";
+import type { RunRecord, SpatialNodesRecord } from "../run/record.js";
 import { resolveTextView } from "../run/textView.js";
 import { SATC_SELECTOR } from "../text/index.js";
 import { predictSatc, releaseSatc, spatialVariants, trainSatc, type SatcOptions, type SpatialVariant } from "./method.js";
@@ -38,6 +38,11 @@ export interface AblationOptions {
   encoderOptions?: Record<string, unknown>;
   /** Default: all of gat, gcn, transformer, mean, none. */
   variants?: SpatialVariant[];
+  /**
+   * Channel reduction of ResNet-50's patch nodes, the spatial view's nodes with the clip and
+   * resnet50 encoders (as `satc cluster`); default PCA to 64 channels fitted on 1,000 images.
+   */
+  spatialNodes?: SpatialNodesReduce;
   /** Default: "both" when the encoder has a text space (clip), else "off". */
   text?: AblationTextMode;
   /** Use the first N of TAC's 7 templates when the noun bank is built now. */
@@ -105,6 +110,8 @@ export interface AblationResult {
   evalN: number | null;
   /** What made the features, the text tower's model files included. */
   encoder: RunRecord["encoder"];
+  /** What made the spatial view's nodes when they came from ResNet-50 (clip, resnet50 encoders). */
+  spatialNodes: SpatialNodesRecord | null;
   text: AblationText;
   runs: AblationRun[];
   summary: AblationSummary[];
@@ -137,6 +144,8 @@ export interface AblationViews {
   global: Matrix;
   /** Patch nodes, (nSamples, cells, channels); needed by every variant but "none". */
   patches: EncodedFeatures["patches"];
+  /** The patches are channel-reduced already (ResNet-50 nodes): trainSatc must not reduce them again. */
+  patchesReduced?: boolean;
   /** z_textual, (nSamples, dText); needed by the rows with text. */
   text: Matrix | null;
 }
@@ -193,6 +202,7 @@ export async function ablateViews(views: AblationViews, plan: AblationPlan, scor
         },
         {
           ...plan.method,
+          ...(views.patchesReduced ? { reduce: false as const } : {}),
           clusters: plan.k, seed, spatial: setting.variant, maxEpochs: plan.epochs, patience: plan.patience, threads: plan.threads,
           onProgress: (e) => {
             if (e.stage === "train") progress({ stage: "train", message: `${label}: loss ${e.loss.toFixed(4)}`, done: e.epoch, total: e.maxEpochs });
@@ -249,10 +259,23 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
     cacheDir: o.cacheDir, onProgress: (p) => progress({ stage: "encode", message: d.name, done: p.done, total: p.total }),
   });
   const x = await encode(dataset);
-  if (!x.patches && variants.some((v) => v !== "none")) {
+  const evalX = evalDataset ? await encode(evalDataset) : null;
+  // The spatial view's nodes: the pixel grid with pixels; ResNet-50's map, channel-reduced as it streams, with clip/resnet50 (as satc cluster).
+  let spatialNodes: { nodes: NonNullable<EncodedFeatures["patches"]>; info: SpatialNodesRecord } | null = null;
+  if (variants.some((v) => v !== "none") && (encoder === "clip" || encoder === "resnet50") && dataset.kind === "images") {
+    const r = await resnetSpatialNodes(dataset, {
+      model: resnetOptionsOf(encoder, (o.encoderOptions ?? {}) as ModelEncoderOptions),
+      reduce: o.spatialNodes,
+      cacheDir: o.cacheDir,
+      threads: o.threads,
+      onProgress: (p) => progress({ stage: "spatial-nodes", message: p.stage === "sample" ? "ResNet-50 nodes: images for the PCA" : "ResNet-50 nodes", done: p.done, total: p.total }),
+    });
+    spatialNodes = { nodes: r.nodes, info: r.info };
+  }
+  const patches = spatialNodes?.nodes ?? x.patches;
+  if (!patches && variants.some((v) => v !== "none")) {
     throw new UsageError(`${o.input}: the ${x.info.name} features have no patch nodes; only --variants none can run`);
   }
-  const evalX = evalDataset ? await encode(evalDataset) : null;
 
   // Label-free: the text view and tau see the image embeddings only. "auto" asks the selector.
   const first = o.seed ?? 0;
@@ -269,7 +292,7 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
   const settings = ablationSettings(variants, textRows);
 
   const runs = await ablateViews(
-    { global: x.global, patches: x.patches, text: text.view?.embeddings ?? null },
+    { global: x.global, patches, patchesReduced: spatialNodes !== null, text: text.view?.embeddings ?? null },
     { k: o.k, settings, seeds, seed: first, epochs: o.epochs, patience: o.patience, threads: o.threads, method: o.method, onProgress: o.onProgress },
     {
       train: (p) => score(dataset, p, o.k),
@@ -280,6 +303,7 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
     n: x.global.rows,
     evalN: evalX?.global.rows ?? null,
     encoder: { ...x.info, models: [...x.info.models, ...text.models] },
+    spatialNodes: spatialNodes?.info ?? null,
     text: {
       mode,
       tau: decision?.tau ?? null,
@@ -291,6 +315,18 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
     runs,
     summary: summariseRuns(runs, settings),
   };
+}
+
+/**
+ * The ResNet-50 behind the spatial nodes: with resnet50 the encoder's own options; with clip only
+ * where the model files are and how it runs (CLIP's hub id, revision, dtype are CLIP's).
+ * The same choice as runCluster's (src/run/cluster.ts, resnetOptionsOf, not exported); one shared
+ * function in src/encoders/spatialNodes.ts would serve both.
+ */
+function resnetOptionsOf(encoder: EncoderName, e: ModelEncoderOptions): ModelEncoderOptions {
+  if (encoder === "resnet50") return e;
+  const { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize } = e;
+  return { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize };
 }
 
 /** The line about the text view: tau and the selector's decision, once for the whole table. */

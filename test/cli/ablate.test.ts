@@ -1,6 +1,7 @@
 /**
  * `satc ablate` with the text view, through its run function, on the tiny CLIP of
- * test/encoders/tinyModels.ts loaded offline from --model-dir: rows with and without text
+ * test/encoders/tinyModels.ts and the tiny 7x7 ResNet of test/run/spatialFixtures.ts (the spatial
+ * view's nodes, as in satc cluster), loaded offline from --model-dir: rows with and without text
  * (--text both|on|off|auto), tau and the selector's decision printed once, the text rows trained
  * with the text head (their views and loss pairs), and the usage errors for encoders with no text
  * space.
@@ -12,11 +13,10 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import sharp from "sharp";
 import { ablateCommand, runAblateCommand } from "../../src/cli/commands/ablate.js";
 import { parseCommandLine } from "../../src/cli/args.js";
 import type { CliContext } from "../../src/cli/context.js";
@@ -27,6 +27,7 @@ import { nounBankKey, nounTemplates, textModelRecord } from "../../src/text/noun
 import { loadWordNetNouns } from "../../src/text/nouns.js";
 import { Random } from "../../src/util/random.js";
 import { writeTinyClip } from "../encoders/tinyModels.js";
+import { CLIP, RESNET, photos as writePhotos, writeTinyResnet7x7 } from "../run/spatialFixtures.js";
 
 const root = mkdtempSync(join(tmpdir(), "satc-ablate-text-"));
 const models = join(root, "models");
@@ -35,19 +36,6 @@ const photos = join(root, "photos");
 // Nothing may be fetched, and nothing written outside the test's folder.
 process.env.SATC_OFFLINE = "1";
 process.env.SATC_CACHE = join(root, "user-cache");
-
-/** 60 images (topK = 50 neighbours need n > 50): 30 reddish, 30 bluish, with some texture. */
-async function writePhotos(): Promise<void> {
-  for (const [cls, rgb] of [["red", [220, 40, 30]], ["blue", [30, 60, 210]]] as const) {
-    mkdirSync(join(photos, cls), { recursive: true });
-    for (let i = 0; i < 30; i++) {
-      const w = 34 + (i % 7), h = 32;
-      const data = Buffer.alloc(w * h * 3);
-      for (let p = 0; p < w * h; p++) for (let c = 0; c < 3; c++) data[p * 3 + c] = Math.max(0, Math.min(255, rgb[c] + ((p * 7 + i * 13 + c * 5) % 41) - 20));
-      await sharp(data, { raw: { width: w, height: h, channels: 3 } }).png().toFile(join(photos, cls, `p${i}.png`));
-    }
-  }
-}
 
 /** The stand-in noun bank (see the file comment), stored where the ablation will look for it. */
 async function storeNounBank(): Promise<void> {
@@ -68,8 +56,8 @@ async function storeNounBank(): Promise<void> {
 }
 
 before(async () => {
-  await writeTinyClip(join(models, "Xenova/clip-vit-base-patch32"));
-  await Promise.all([writePhotos(), storeNounBank()]);
+  await Promise.all([writeTinyClip(join(models, CLIP)), writeTinyResnet7x7(join(models, RESNET))]);
+  await Promise.all([writePhotos(photos), storeNounBank()]);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -87,9 +75,11 @@ async function ablate(...args: string[]): Promise<string> {
   return out();
 }
 
-const clipArgs = () => [photos, "-k", "2", "--encoder", "clip", "--model-dir", models, "--cache-dir", cache, "--templates", "1", "--variants", "none", "--epochs", "2", "--threads", "1", "--quiet"];
+const clipArgs = (variants = "none") =>
+  [photos, "-k", "2", "--encoder", "clip", "--model-dir", models, "--cache-dir", cache, "--templates", "1", "--variants", variants, "--spatial-channels", "4", "--epochs", "2", "--threads", "1", "--quiet"];
 
 interface Doc {
+  spatialNodes: { name: string; channels: number; cells: number } | null;
   encoder: { name: string; models: { file: string; sha256: string }[] };
   text: { mode: string; tau: number | null; threshold: number; selectorUses: boolean | null; unavailable: string | null; nouns: number | null };
   summary: { label: string; variant: string; text: boolean }[];
@@ -97,31 +87,37 @@ interface Doc {
 }
 
 test("clip, default --text (both): a row with and one without text per variant, tau and the decision once", async () => {
-  const lines = (await ablate(...clipArgs(), "--seeds", "2")).trimEnd().split("\n");
-  assert.match(lines[0], /n=60, encoder clip, 2 seed\(s\) per row/);
+  const lines = (await ablate(...clipArgs("gat,none"), "--seeds", "2")).trimEnd().split("\n");
+  assert.match(lines[0], /n=56, encoder clip, 2 seed\(s\) per row/);
   const m = /^text view: tau=(\d+\.\d{3}) \(threshold 0\.33\) -> the selector (uses|drops) it \(label-free\); rows with '\+ text' train the text head$/.exec(lines[1]);
   assert.ok(m, lines[1]);
   assert.equal(m[2], Number(m[1]) > 0.33 ? "uses" : "drops");
   assert.match(lines[2], /^variant\s+/);
-  assert.deepEqual(lines.slice(3).map((l) => l.split(/\s{2,}/)[0]), ["none + text", "none"]);
+  assert.deepEqual(lines.slice(3).map((l) => l.split(/\s{2,}/)[0]), ["gat + text", "gat", "none + text", "none"]);
   for (const l of lines.slice(3)) assert.equal((l.match(/±/g) ?? []).length, 3, l);
   assert.equal(lines.filter((l) => l.includes("tau=")).length, 1);
 });
 
-test("clip --json: text rows trained the text head (views, pairs); the text tower's file is recorded", async () => {
-  const doc = JSON.parse(await ablate(...clipArgs(), "--seeds", "2", "--json")) as Doc;
+test("clip --json: text rows trained the text head (views, pairs), spatial rows on ResNet-50 nodes; the models are recorded", async () => {
+  const doc = JSON.parse(await ablate(...clipArgs("gat,none"), "--seeds", "2", "--json")) as Doc;
   assert.equal(doc.text.mode, "both");
   assert.equal(typeof doc.text.tau, "number");
   assert.equal(doc.text.selectorUses, doc.text.tau! > 0.33);
   assert.equal(doc.text.nouns, 82192);
-  assert.deepEqual(doc.summary.map((s) => s.label), ["none + text", "none"]);
-  assert.equal(doc.runs.length, 4);
+  assert.deepEqual(doc.summary.map((s) => s.label), ["gat + text", "gat", "none + text", "none"]);
+  assert.equal(doc.runs.length, 8);
+  const expected: Record<string, { views: string[]; pairs: string[][] }> = {
+    "gat:true": { views: ["visual", "spatial", "text"], pairs: [["visual", "spatial"], ["visual", "text"], ["spatial", "text"]] },
+    "gat:false": { views: ["visual", "spatial"], pairs: [["visual", "spatial"]] },
+    "none:true": { views: ["visual", "text"], pairs: [["visual", "text"]] },
+    "none:false": { views: ["visual"], pairs: [] },
+  };
   for (const r of doc.runs) {
-    assert.deepEqual(r.views, r.text ? ["visual", "text"] : ["visual"], JSON.stringify(r));
-    assert.deepEqual(r.pairs, r.text ? [["visual", "text"]] : []);
+    assert.deepEqual({ views: r.views, pairs: r.pairs }, expected[`${r.variant}:${r.text}`], JSON.stringify(r));
     assert.ok(r.train && r.train.acc >= 0.5 && r.train.acc <= 1);
   }
-  assert.deepEqual(doc.runs.map((r) => `${r.text}:${r.seed}`), ["true:0", "true:1", "false:0", "false:1"]);
+  assert.deepEqual(doc.runs.map((r) => `${r.variant}:${r.text}:${r.seed}`), ["gat:true:0", "gat:true:1", "gat:false:0", "gat:false:1", "none:true:0", "none:true:1", "none:false:0", "none:false:1"]);
+  assert.deepEqual(doc.spatialNodes && [doc.spatialNodes.name, doc.spatialNodes.cells, doc.spatialNodes.channels], ["resnet50", 49, 4]);
   const files = doc.encoder.models.map((x) => x.file);
   assert.ok(files.includes("onnx/vision_model.onnx") && files.includes("onnx/text_model.onnx"), files.join(", "));
 });

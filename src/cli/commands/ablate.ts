@@ -8,7 +8,7 @@ import type { CommandSpec } from "../args.js";
 import { UsageError, expected } from "../../errors.js";
 import type { EncoderName } from "../../encoders/index.js";
 import { ablationTextModes, formatAblation, runAblation, type AblationTextMode } from "../../spatial/ablate.js";
-import { encoderOptionsFrom, modelOptions } from "../modelOptions.js";
+import { encoderOptionsFrom, modelOptions, spatialChannelsOption } from "../modelOptions.js";
 import { spatialVariants, type SpatialVariant } from "../../spatial/method.js";
 import type { CliContext } from "../context.js";
 
@@ -25,6 +25,7 @@ export const ablateCommand: CommandSpec = {
     { name: "seeds", type: "integer", value: "<n>", description: "seeds per variant", default: 3, min: 1 },
     { name: "seed", type: "integer", value: "<n>", description: "first seed", default: 0, min: 0 },
     ...modelOptions,
+    spatialChannelsOption,
     { name: "text", type: "string", value: "<mode>", description: "text view rows: both (each variant with and without it), on, off, auto (as the selector decides: tau > 0.33) [default: both with --encoder clip, else off]", choices: ablationTextModes },
     { name: "epochs", type: "integer", value: "<n>", description: "most training epochs", default: 200, min: 1 },
     { name: "patience", type: "integer", value: "<n>", description: "stop after this many epochs without a lower loss", default: 10, min: 1 },
@@ -41,7 +42,7 @@ export const ablateCommand: CommandSpec = {
   examples: [
     "satc ablate fashion-mnist:train -k 10 --eval fashion-mnist:test",
     "satc ablate ~/photos -k 8 --variants gat,none --seeds 5",
-    "satc ablate ~/photos -k 8 --encoder clip --model-dir ~/models --variants none --text both",
+    "satc ablate ~/photos -k 8 --encoder clip --model-dir ~/models --variants gat,none --text both",
   ],
 };
 
@@ -69,6 +70,7 @@ export async function runAblateCommand(positionals: string[], options: Record<st
     labels: options.labels as string | undefined,
     encoder: (options.encoder as EncoderName | undefined) ?? "pixels",
     encoderOptions: encoderOptionsFrom(options),
+    spatialNodes: { channels: options["spatial-channels"] as number | undefined },
     text: options.text as AblationTextMode | undefined,
     templates: options.templates as number | undefined,
     variants,
@@ -83,8 +85,8 @@ export async function runAblateCommand(positionals: string[], options: Record<st
   });
   progress.done();
   if (options.json) {
-    const { n, evalN, encoder, text, summary, runs } = result;
-    ctx.stdout.write(JSON.stringify({ n, evalN, seeds, encoder, text, summary, runs }) + "\n");
+    const { n, evalN, encoder, spatialNodes, text, summary, runs } = result;
+    ctx.stdout.write(JSON.stringify({ n, evalN, seeds, encoder, spatialNodes, text, summary, runs }) + "\n");
   } else {
     ctx.stdout.write(formatAblation(result, { input, evalInput: options.eval as string | undefined }, seeds));
   }
