@@ -14,7 +14,7 @@ import type { CliContext } from "../context.js";
 
 export const ablateCommand: CommandSpec = {
   name: "ablate",
-  summary: "Train the method with each spatial variant and several seeds; print mean ± std of ACC, NMI and ARI.",
+  summary: "Train the method with each spatial variant, with and without the text view, and several seeds; print mean ± std of ACC, NMI and ARI.",
   positionals: [
     { name: "<input>", description: "images with labels: a folder (sub-folders = labels), an IDX file with --labels, or fashion-mnist:train|test|all" },
   ],
@@ -22,11 +22,11 @@ export const ablateCommand: CommandSpec = {
     { name: "k", short: "k", type: "integer", value: "<K>", description: "number of clusters", required: true, min: 1 },
     { name: "eval", type: "string", value: "<input>", description: "a second input scored with the trained visual head" },
     { name: "variants", type: "string", value: "<list>", description: `comma-separated spatial variants (${spatialVariants.join(", ")})`, default: spatialVariants.join(",") },
-    { name: "seeds", type: "integer", value: "<n>", description: "seeds per variant", default: 3, min: 1 },
+    { name: "seeds", type: "integer", value: "<n>", description: "seeds per row", default: 3, min: 1 },
     { name: "seed", type: "integer", value: "<n>", description: "first seed", default: 0, min: 0 },
     ...modelOptions,
     spatialChannelsOption,
-    { name: "text", type: "string", value: "<mode>", description: "text view rows: both (each variant with and without it), on, off, auto (as the selector decides: tau > 0.33) [default: both with --encoder clip, else off]", choices: ablationTextModes },
+    { name: "text", type: "string", value: "<mode>", description: "each variant with the text view and without (both), only with (on), only without (off), or as the selector decides, tau > 0.33 (auto) [default: both with --encoder clip, else off]", choices: ablationTextModes },
     { name: "epochs", type: "integer", value: "<n>", description: "most training epochs", default: 200, min: 1 },
     { name: "patience", type: "integer", value: "<n>", description: "stop after this many epochs without a lower loss", default: 10, min: 1 },
     { name: "graph-k", type: "integer", value: "<n>", description: "patch-graph neighbours per node (plus a self loop)", default: 8, min: 0 },
