@@ -6,7 +6,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/spatial_fashion.js \
  *     [--n 60000] [--variants gat,none] [--seeds 3] [--epochs 200] [--patience 10] [--threads 2] \
- *     [--spatial-neighbors flat|pooled] [--no-positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--json out.json]
+ *     [--spatial-neighbors flat|pooled] [--no-positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--restarts 1] [--center image|none] [--json out.json]
  *
  * Visual neighbours of the full training split are cached in bench/out/ (git-ignored).
  */
@@ -33,13 +33,15 @@ const patience = Number(opt("patience", "10"));
 const threads = Number(opt("threads", "2"));
 const spatialNeighbors = opt("spatial-neighbors", "flat") as "flat" | "pooled";
 const positions = !args.includes("--no-positions");
+const restarts = Number(opt("restarts", "1"));
+const center = opt("center", "image") as "image" | "none";
 const heads = Number(opt("heads", "4")), headDim = Number(opt("head-dim", "32")), graphK = Number(opt("graph-k", "8"));
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 
 const train = await openFashionMnist("train");
 const test = await openFashionMnist("test");
-const fTrain = await encodePixels(train);
-const fTest = await encodePixels(test);
+const fTrain = await encodePixels(train, { center });
+const fTest = await encodePixels(test, { center });
 const d = fTrain.global.cols, [, N, c] = fTrain.patches.shape;
 const global = { data: fTrain.global.data.subarray(0, n * d), rows: n, cols: d };
 const patches = { data: fTrain.patches.data.subarray(0, n * N * c), shape: [n, N, c] as [number, number, number] };
@@ -47,7 +49,7 @@ const labels = train.labels!.subarray(0, n);
 
 const outDir = fileURLToPath(new URL("../../bench/out/", import.meta.url));
 mkdirSync(outDir, { recursive: true });
-const cache = `${outDir}fashion-train-pixels-image-top50.i32`;
+const cache = `${outDir}fashion-train-pixels-${center}-top50.i32`;
 let visual: Int32Array;
 if (n === 60000 && existsSync(cache)) {
   const b = readFileSync(cache);
@@ -57,7 +59,7 @@ if (n === 60000 && existsSync(cache)) {
   if (n === 60000) writeFileSync(cache, Buffer.from(visual.buffer));
 }
 
-console.log(`Fashion-MNIST pixels, train n=${n}, test 10000, K=10, epochs<=${epochs}, patience ${patience}, threads ${threads}, spatial neighbours ${spatialNeighbors}, positions ${positions}, heads ${heads}x${headDim}, graph k ${graphK}; load at start ${load()}`);
+console.log(`Fashion-MNIST pixels, train n=${n}, test 10000, K=10, epochs<=${epochs}, patience ${patience}, threads ${threads}, spatial neighbours ${spatialNeighbors}, positions ${positions}, center ${center}, restarts ${restarts}, heads ${heads}x${headDim}, graph k ${graphK}; load at start ${load()}`);
 interface Row { variant: string; seed: number; acc: number; nmi: number; ari: number; trainAcc: number; epochs: number; epochSeconds: number; seconds: number; load: string }
 const rows: Row[] = [];
 for (const variant of variants) {
@@ -68,12 +70,13 @@ for (const variant of variants) {
     const neighbors = spatialNeighbors === "flat" ? { visual, spatial: visual } : { visual };
     const r = await trainSatc({ global, patches, neighbors }, {
       clusters: 10, seed, spatial: variant, maxEpochs: epochs, patience, threads, spatialNeighbors, positions,
-      encoderHeads: heads, encoderHeadDim: headDim, graphK,
+      encoderHeads: heads, encoderHeadDim: headDim, graphK, restarts,
       onProgress: (e) => {
-        if (e.stage === "train" && (e.epoch <= 2 || e.epoch % 10 === 0)) console.error(`  ${variant} seed ${seed} epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${e.seconds.toFixed(1)} s (load ${load()})`);
+        if (e.stage === "train" && (e.epoch <= 2 || e.epoch % 10 === 0)) console.error(`  ${variant} seed ${seed}${e.restarts ? ` restart ${e.restart! + 1}/${e.restarts}` : ""} epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${e.seconds.toFixed(1)} s (load ${load()})`);
       },
     });
     const seconds = (performance.now() - t0) / 1000;
+    if (restarts > 1) console.log(`  restarts (seed: final loss): ${r.restarts.map((x, i) => `${x.seed}: ${x.loss.toFixed(4)}${i === r.kept ? " kept" : ""}`).join(", ")}`);
     const scored = await predictSatc(r.model, fTest.global, { threads });
     const s = evaluateClustering(test.labels!, scored.predictions);
     const trainAcc = evaluateClustering(labels, r.predictions).acc;
@@ -88,7 +91,7 @@ for (const variant of variants) {
     const epochSeconds = r.history.reduce((a, h) => a + h.seconds, 0) / r.history.length;
     const row = { variant, seed, acc: s.acc, nmi: s.nmi, ari: s.ari, trainAcc, epochs: r.epochs, epochSeconds, seconds, load: load() };
     rows.push(row);
-    console.log(`${variant.padEnd(12)} seed ${seed}: test ACC ${s.acc.toFixed(4)} NMI ${s.nmi.toFixed(4)} ARI ${s.ari.toFixed(4)} (train ACC ${trainAcc.toFixed(4)}, spatial head ${spatialAcc.toFixed(4)}), ${r.epochs} epochs, ${epochSeconds.toFixed(2)} s/epoch, ${seconds.toFixed(0)} s, load ${row.load}`);
+    console.log(`${variant.padEnd(12)} seed ${seed}: test ACC ${s.acc.toFixed(4)} NMI ${s.nmi.toFixed(4)} ARI ${s.ari.toFixed(4)} (train ACC ${trainAcc.toFixed(4)}, spatial head ${spatialAcc.toFixed(4)}), final loss ${r.history[r.history.length - 1].loss.toFixed(4)}, ${r.epochs} epochs, ${epochSeconds.toFixed(2)} s/epoch, ${seconds.toFixed(0)} s, load ${row.load}`);
   }
 }
 const stat = (xs: number[]) => {

@@ -42,7 +42,7 @@ export interface SatcInputs {
 }
 
 export type SatcProgress =
-  | Parameters<NonNullable<TrainOptions["onProgress"]>>[0]
+  | (Parameters<NonNullable<TrainOptions["onProgress"]>>[0] & { restart?: number; restarts?: number })
   | { stage: "patch-graph"; done: number; total: number }
   | { stage: "reduce"; method: string; inChannels: number; outChannels: number };
 
@@ -67,6 +67,12 @@ export interface SatcOptions extends Omit<TrainOptions, "pairs" | "predictView" 
   spatialNeighbors?: "pooled" | "flat";
   /** Separate Adam settings for the encoder. Default: the heads' (TAC_ADAM). */
   encoderAdam?: TrainOptions["adam"];
+  /**
+   * Independent trainings (fresh heads and encoder, each its own seed; the same views, patch
+   * graph and neighbours), of which the one with the lowest final epoch loss is kept. Label-free,
+   * as SCAN keeps the lowest-loss of its heads. Default 1.
+   */
+  restarts?: number;
   onProgress?: (event: SatcProgress) => void;
 }
 
@@ -84,6 +90,14 @@ export interface SatcModel {
 
 export interface SatcResult extends Omit<TrainResult, "model"> {
   model: SatcModel;
+  /** Every restart: its seed, final epoch loss and epochs; `kept` is the index of the one returned. */
+  restarts: { seed: number; loss: number; epochs: number }[];
+  kept: number;
+}
+
+/** Seed of restart r of a run seeded `seed`: the run's own seed first, then seeds no other run's first restart uses. */
+export function restartSeed(seed: number, r: number): number {
+  return r === 0 ? seed : seed + 1_000_003 * r;
 }
 
 /** Mean over nodes: (n, N, c) -> (n, c). */
@@ -104,12 +118,15 @@ export function poolNodes(nodes: PatchNodes): Matrix {
 export async function trainSatc(inputs: SatcInputs, options: SatcOptions): Promise<SatcResult> {
   const spatial = options.spatial ?? "gat";
   if (!spatialVariants.includes(spatial)) throw new UsageError(expected(`one of ${spatialVariants.join(", ")}`, "--spatial", spatial));
+  const restarts = options.restarts ?? 1;
+  if (!Number.isInteger(restarts) || restarts < 1) throw new UsageError(expected("an integer >= 1", "restarts", restarts));
   const n = inputs.global.rows;
+  const seed = options.seed ?? 0;
+  // What every restart shares: the views, their neighbours, the reduced nodes and their graph.
   const views: View[] = [{ name: "visual", features: inputs.global, neighbors: inputs.neighbors?.visual }];
-  let encoder: SpatialEncoder | null = null;
   let reduction: ChannelReduction | null = null;
   let spatialNeighbors: SatcModel["spatialNeighbors"] = null;
-  const seed = options.seed ?? 0;
+  let encoderInput: { nodes: PatchNodes; graph: PatchGraph | null } | null = null;
   if (spatial !== "none") {
     let nodes = inputs.patches;
     if (!nodes) throw new UsageError(`the spatial view '${spatial}' needs patch nodes; the encoder gives none (use --spatial none)`);
@@ -133,34 +150,68 @@ export async function trainSatc(inputs: SatcInputs, options: SatcOptions): Promi
       if (usesGraph(spatial as SpatialEncoderName)) {
         graph = await buildPatchGraph(nodes, { k: options.graphK ?? 8, threads: options.threads, onProgress: (e) => options.onProgress?.(e) });
       }
-      encoder = await SpatialEncoder.create(spatial as SpatialEncoderName, nodes, graph, new Random(seed + 7919), {
-        heads: options.encoderHeads, headDim: options.encoderHeadDim, positions: options.positions ?? true,
-        adam: options.encoderAdam ?? options.adam, threads: options.threads,
-      });
-      views.push({ name: "spatial", features: mined, neighbors: inputs.neighbors?.spatial, encoder });
+      encoderInput = { nodes, graph };
+      views.push({ name: "spatial", features: mined, neighbors: inputs.neighbors?.spatial });
     }
   }
   if (inputs.text) {
     if (inputs.text.rows !== n) throw new UsageError(`the text view has ${inputs.text.rows} rows, the visual view has ${n}`);
     views.push({ name: "text", features: inputs.text, neighbors: inputs.neighbors?.text });
   }
+  if (restarts > 1) {
+    // Mine once for all restarts (trainHeads would mine again for each).
+    for (const v of views) {
+      v.neighbors ??= await mineNeighbors(v.features, options.topK ?? 50, {
+        threads: options.threads,
+        onProgress: (e) => options.onProgress?.({ stage: "neighbors", view: v.name, done: e.done, total: e.total }),
+      });
+    }
+  }
   const names = views.map((v) => v.name);
   const pairs: [string, string][] = [];
   for (let a = 0; a < names.length; a++) for (let b = a + 1; b < names.length; b++) pairs.push([names[a], names[b]]);
   const { onProgress, ...rest } = options;
-  try {
-    const result = await trainHeads(views, {
-      ...rest, pairs: pairs.length ? pairs : undefined, predictView: "visual",
-      onProgress: onProgress as TrainOptions["onProgress"],
-    });
-    return {
-      ...result,
-      model: { heads: result.model, spatial, encoder, reduction, views: names, pairs, spatialNeighbors },
-    };
-  } catch (err) {
-    await encoder?.release();
-    throw err;
+
+  let best: { result: TrainResult; encoder: SpatialEncoder | null } | null = null;
+  const tried: SatcResult["restarts"] = [];
+  let kept = 0;
+  for (let r = 0; r < restarts; r++) {
+    const runSeed = restartSeed(seed, r);
+    let encoder: SpatialEncoder | null = null;
+    try {
+      if (encoderInput) {
+        encoder = await SpatialEncoder.create(spatial as SpatialEncoderName, encoderInput.nodes, encoderInput.graph, new Random(runSeed + 7919), {
+          heads: options.encoderHeads, headDim: options.encoderHeadDim, positions: options.positions ?? true,
+          adam: options.encoderAdam ?? options.adam, threads: options.threads,
+        });
+      }
+      const runViews = views.map((v) => (v.name === "spatial" && encoder ? { ...v, encoder } : v));
+      const result = await trainHeads(runViews, {
+        ...rest, seed: runSeed, pairs: pairs.length ? pairs : undefined, predictView: "visual",
+        onProgress: onProgress && ((e) => onProgress(restarts > 1 ? { ...e, restart: r, restarts } : e)),
+      });
+      const loss = result.history[result.history.length - 1].loss;
+      tried.push({ seed: runSeed, loss, epochs: result.epochs });
+      if (!best || loss < tried[kept].loss) {
+        await best?.encoder?.release();
+        best = { result, encoder };
+        kept = r;
+      } else {
+        await encoder?.release();
+      }
+    } catch (err) {
+      await encoder?.release();
+      await best?.encoder?.release();
+      throw err;
+    }
   }
+  const { result, encoder } = best!;
+  return {
+    ...result,
+    model: { heads: result.model, spatial, encoder, reduction, views: names, pairs, spatialNeighbors },
+    restarts: tried,
+    kept,
+  };
 }
 
 async function mineFor(x: Matrix, options: SatcOptions): Promise<Int32Array> {
