@@ -29,7 +29,7 @@ import { poolNodes } from "../spatial/method.js";
 import { clipImageEncoder, encodeDataset, type DatasetEncoder, type EncodeProgress } from "./encode.js";
 
 export {
-  resnetSpatialNodes, reducedPatchEncoder, sampleImageIndices,
+  resnetSpatialNodes, resnetOptionsOf, reducedPatchEncoder, sampleImageIndices,
   type SpatialNodes, type SpatialNodesOptions, type SpatialNodesProgress, type SpatialNodesReduce,
 } from "./spatialNodes.js";
 

@@ -34,7 +34,7 @@ import { applyChannelReduction, fitChannelReduction, type ChannelReduction, type
 import { encodeDataset, type DatasetEncoder, type EncodeProgress } from "./encode.js";
 import { resnetPreprocess } from "./preprocess.js";
 import { Resnet50Encoder } from "./resnet50.js";
-import type { ModelEncoderOptions } from "./index.js";
+import type { EncoderName, ModelEncoderOptions } from "./index.js";
 
 /** Bumped whenever the nodes computed here change, so stored nodes are recomputed. */
 const SPATIAL_NODES_VERSION = 1;
@@ -305,4 +305,15 @@ async function readReduction(work: string): Promise<ChannelReduction | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * The ResNet-50 behind the spatial nodes of a run whose visual encoder is `encoder`: with resnet50
+ * the encoder's own options; with clip only where the model files are and how it runs (CLIP's hub
+ * id, revision and dtype are CLIP's, not ResNet's).
+ */
+export function resnetOptionsOf(encoder: EncoderName, e: ModelEncoderOptions): ModelEncoderOptions {
+  if (encoder === "resnet50") return e;
+  const { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize } = e;
+  return { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize };
 }

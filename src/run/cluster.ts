@@ -10,7 +10,7 @@ import { SatcError, UsageError, expected } from "../errors.js";
 import { satcVersion } from "../version.js";
 import type { Dataset } from "../input/dataset.js";
 import { openDataset, checkClusterCount } from "../input/index.js";
-import { encodeFeatures, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
+import { encodeFeatures, resnetOptionsOf, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
 import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans.js";
 import { trainSatc, predictSatc, releaseSatc, type SpatialVariant } from "../spatial/method.js";
 import { loadTextFeatures, SATC_SELECTOR, type TextFeatures, type TextMode } from "../text/index.js";
@@ -308,16 +308,6 @@ interface FitViews {
   /** The patches are already channel-reduced (ResNet-50 nodes): trainSatc must not reduce them again. */
   reduced: boolean;
   text: Matrix | null;
-}
-
-/**
- * The ResNet-50 behind the spatial nodes: with --encoder resnet50 the encoder's own options; with
- * clip only where the model files are and how it runs (CLIP's hub id, revision, dtype are CLIP's).
- */
-function resnetOptionsOf(encoder: EncoderName, e: ModelEncoderOptions): ModelEncoderOptions {
-  if (encoder === "resnet50") return e;
-  const { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize } = e;
-  return { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize };
 }
 
 /** The method's clustering heads (DESIGN 1.4): visual + spatial (unless "none") + text (when the selector keeps it). */

@@ -7,7 +7,7 @@
  */
 import { UsageError, expected } from "../errors.js";
 import { checkClusterCount, openDataset } from "../input/index.js";
-import { encodeFeatures, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
+import { encodeFeatures, resnetOptionsOf, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
 import { evaluateDataset } from "../evaluation/metrics.js";
 import { mineNeighbors } from "../clustering/neighbors.js";
 import type { Dataset } from "../input/dataset.js";
@@ -315,18 +315,6 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
     runs,
     summary: summariseRuns(runs, settings),
   };
-}
-
-/**
- * The ResNet-50 behind the spatial nodes: with resnet50 the encoder's own options; with clip only
- * where the model files are and how it runs (CLIP's hub id, revision, dtype are CLIP's).
- * The same choice as runCluster's (src/run/cluster.ts, resnetOptionsOf, not exported); one shared
- * function in src/encoders/spatialNodes.ts would serve both.
- */
-function resnetOptionsOf(encoder: EncoderName, e: ModelEncoderOptions): ModelEncoderOptions {
-  if (encoder === "resnet50") return e;
-  const { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize } = e;
-  return { modelDir, cacheDir, offline, remoteHost, onProgress, device, batchSize };
 }
 
 /** The line about the text view: tau and the selector's decision, once for the whole table. */

@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 import type { CommandSpec } from "../args.js";
 import { runCluster, clusterMethods, type ClusterMethod } from "../../run/cluster.js";
 import { writeRunFolder } from "../../run/folder.js";
-import { encoderNames, type EncoderName } from "../../encoders/index.js";
+import type { EncoderName } from "../../encoders/index.js";
+import { encoderOptionsFrom, modelOptions, spatialChannelsOption } from "../modelOptions.js";
 import type { RunRecord, Scores } from "../../run/record.js";
 import type { CliContext } from "../context.js";
 import { UsageError } from "../../errors.js";
@@ -29,15 +30,12 @@ export const clusterCommand: CommandSpec = {
   options: [
     { name: "k", short: "k", type: "integer", value: "<K>", description: "number of clusters", required: true, min: 1 },
     { name: "eval", type: "string", value: "<input>", description: "a second input to assign to the learned clusters and score" },
-    { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" },
-    { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines); see README" },
-    { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
+    ...modelOptions,
     { name: "method", type: "string", value: "<name>", description: "clustering method", choices: clusterMethods, default: "kmeans" },
     { name: "spatial", type: "string", value: "<name>", description: "spatial view of the heads (patch graph encoder); nodes: the pixel grid with --encoder pixels, ResNet-50's 7x7 map with clip/resnet50", choices: spatialVariants, default: "none" },
-    { name: "spatial-channels", type: "integer", value: "<n>", description: "channels kept of ResNet-50's 2048 (PCA fitted on 1,000 images) for clip/resnet50 spatial views", default: 64, min: 1 },
+    spatialChannelsOption,
     { name: "text", type: "string", value: "<mode>", description: "text view: auto uses it when tau > 0.33", choices: textModes, default: "auto" },
     { name: "features", type: "string", value: "<dir>", description: "precomputed image + noun embeddings (.npy; satc's or TAC's layout) instead of encoding" },
-    { name: "templates", type: "integer", value: "<n>", description: "prompt templates for a noun bank built now (1-7)", min: 1, max: 7 },
     { name: "metric", type: "string", value: "<name>", description: "k-means distance", choices: ["euclidean", "cosine"], default: "euclidean" },
     { name: "n-init", type: "integer", value: "<n>", description: "k-means restarts per seed", default: 10, min: 1 },
     { name: "epochs", type: "integer", value: "<n>", description: "most training epochs of the heads", default: 200, min: 1 },
@@ -61,15 +59,6 @@ export const clusterCommand: CommandSpec = {
     "satc cluster ~/photos -k 8 --encoder clip --method heads --spatial gat",
   ],
 };
-
-/** Options of the pretrained encoders from the command line (the pixels encoder takes none here). */
-export function encoderOptionsFrom(options: Record<string, unknown>): Record<string, unknown> {
-  if (options.encoder === "pixels") return {};
-  const o: Record<string, unknown> = { device: options.device };
-  if (options["model-dir"] !== undefined) o.modelDir = resolve(options["model-dir"] as string);
-  if (options["batch-size"] !== undefined) o.batchSize = options["batch-size"];
-  return o;
-}
 
 function defaultOut(input: string): string {
   const base = input.replace(/[\\/]+$/, "").split(/[\\/]/).pop()!.replace(/[^A-Za-z0-9._-]+/g, "-") || "input";

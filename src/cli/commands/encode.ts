@@ -6,7 +6,7 @@ import type { CommandSpec } from "../args.js";
 import { openDataset } from "../../input/index.js";
 import { encodeFeatures, encoderNames, type EncoderName } from "../../encoders/index.js";
 import type { CliContext } from "../context.js";
-import { encoderOptionsFrom } from "./cluster.js";
+import { encoderOptionsFrom } from "../modelOptions.js";
 
 export const encodeCommand: CommandSpec = {
   name: "encode",
