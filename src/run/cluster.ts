@@ -47,6 +47,8 @@ export interface ClusterRunOptions {
   epochs?: number;
   /** Stop training after this many epochs without a decrease of the epoch loss; default 10. */
   patience?: number;
+  /** Heads: trainings per seed, the one with the lowest final loss kept (label-free); default 1. */
+  restarts?: number;
   /** First seed; run r uses seed + r. Default 0. */
   seed?: number;
   /** Number of runs with consecutive seeds; default 1. */
@@ -134,6 +136,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     nInit: 10,
     epochs: 200,
     patience: 10,
+    restarts: 1,
     spatial: "none" as SpatialVariant,
     text: "auto" as TextMode,
     seed: 0,
@@ -142,6 +145,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   };
   if (!clusterMethods.includes(o.method)) throw new UsageError(expected(`one of ${clusterMethods.join(", ")}`, "method", o.method));
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new UsageError(expected("an integer >= 1", "runs", o.runs));
+  if (!Number.isInteger(o.restarts) || o.restarts < 1) throw new UsageError(expected("an integer >= 1", "restarts", o.restarts));
   if (o.method === "kmeans" && o.spatial !== "none") throw new UsageError(`--spatial ${o.spatial} applies to --method heads (k-means clusters the visual view alone)`);
   const progress = o.onProgress ?? (() => {});
   const timings: Record<string, number> = {};
@@ -223,6 +227,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
       eval: evalDataset ? { n: evalDataset.ids.length, metrics: evalMetrics && scores(evalMetrics) } : null,
       seconds: (performance.now() - runStart) / 1000,
       iterations: fit.iterations,
+      ...(fit.restarts ? { restarts: fit.restarts } : {}),
       warnings: fit.warnings,
     });
     if (!first) first = { clusters, confidence, evalClusters, evalConfidence, metrics, evalMetrics };
@@ -239,7 +244,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     createdAt: new Date().toISOString(),
     input: inputRecord(dataset),
     evalInput: evalDataset ? inputRecord(evalDataset) : null,
-    options: { k: o.k, method: o.method, spatial: o.method === "heads" ? o.spatial : null, text: o.text, metric: o.metric, nInit: o.nInit, epochs: o.epochs, patience: o.patience, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
+    options: { k: o.k, method: o.method, spatial: o.method === "heads" ? o.spatial : null, text: o.text, metric: o.metric, nInit: o.nInit, epochs: o.epochs, patience: o.patience, restarts: o.method === "heads" ? o.restarts : null, seed: o.seed, runs: o.runs, encoder: o.encoder, encoderOptions: o.encoderOptions },
     encoder: { ...encoded.info, models: [...encoded.info.models, ...text.models] },
     features: encoded.path ? { global: encoded.path, dims: [encoded.global.rows, encoded.global.cols] } : null,
     spatialNodes: spatialNodes?.info ?? null,
@@ -276,10 +281,12 @@ interface Fit {
   evalConfidence: Float32Array | null;
   /** k-means iterations of the kept restart, or training epochs. */
   iterations: number;
+  /** Heads: every training of this seed (seed, final loss, epochs) and which one was kept. */
+  restarts?: SeedRun["restarts"];
   warnings: string[];
 }
 
-type Resolved = Required<Pick<ClusterRunOptions, "k" | "metric" | "nInit" | "epochs" | "patience" | "spatial">>;
+type Resolved = Required<Pick<ClusterRunOptions, "k" | "metric" | "nInit" | "epochs" | "patience" | "restarts" | "spatial">>;
 
 async function fitKMeans(x: EncodedFeatures, evalX: EncodedFeatures | null, o: Resolved, seed: number, run: number, progress: (e: RunProgress) => void): Promise<Fit> {
   const fit = await kmeans(x.global, o.k, {
@@ -322,10 +329,14 @@ async function fitHeads(views: FitViews, evalX: EncodedFeatures | null, o: Resol
       seed,
       maxEpochs: o.epochs,
       patience: o.patience,
+      restarts: o.restarts,
       spatial: o.spatial,
       ...(views.reduced ? { reduce: false as const } : {}),
       onProgress: (p) => {
-        if (p.stage === "train") progress({ stage: "train", run, message: `loss ${p.loss.toFixed(4)}`, done: p.epoch, total: p.maxEpochs });
+        if (p.stage === "train") {
+          const restart = p.restarts ? `restart ${p.restart! + 1}/${p.restarts}, ` : "";
+          progress({ stage: "train", run, message: `${restart}loss ${p.loss.toFixed(4)}`, done: p.epoch, total: p.maxEpochs });
+        }
         else if (p.stage === "neighbors") progress({ stage: "neighbors", run, message: p.view, done: p.done, total: p.total });
         else if (p.stage === "patch-graph") progress({ stage: "patch-graph", run, done: p.done, total: p.total });
         else progress({ stage: "train", run, message: `channels ${p.inChannels} -> ${p.outChannels} (${p.method})` });
@@ -343,6 +354,7 @@ async function fitHeads(views: FitViews, evalX: EncodedFeatures | null, o: Resol
       evalClusters: evalPred?.predictions ?? null,
       evalConfidence: evalPred?.confidence ?? null,
       iterations: trained.epochs,
+      restarts: { tried: trained.restarts, kept: trained.kept },
       warnings,
     };
   } finally {

@@ -66,6 +66,8 @@ export interface SeedRun {
   seconds: number;
   /** Training epochs run, or k-means iterations of the best restart. */
   iterations: number;
+  /** Heads: each training of this seed (its seed, final epoch loss, epochs) and the index of the one kept (lowest loss). */
+  restarts?: { tried: { seed: number; loss: number; epochs: number }[]; kept: number };
   warnings: string[];
 }
 

@@ -87,6 +87,21 @@ test("--runs 3 reports mean and std over seeds 0,1,2", () => {
   assert.deepEqual(record.runs.map((x: { seed: number }) => x.seed), [0, 1, 2]);
 });
 
+test("--method heads --restarts 2: both trainings in run.json, the lower final loss kept", () => {
+  const { features, labels } = blobs();
+  const out = join(tmp, "restarts");
+  const r = satc("cluster", features, "-k", "3", "--labels", labels, "--method", "heads", "--restarts", "2", "--epochs", "3", "--out", out, "-q", "--no-report");
+  assert.equal(r.code, 0, r.stderr);
+  const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+  assert.equal(record.options.restarts, 2);
+  const { tried, kept } = record.runs[0].restarts;
+  assert.deepEqual(tried.map((x: { seed: number }) => x.seed), [0, 1_000_003]);
+  assert.ok(tried.every((x: { epochs: number }) => x.epochs === 3));
+  const losses = tried.map((x: { loss: number }) => x.loss);
+  assert.equal(tried[kept].loss, Math.min(...losses));
+  assert.equal(record.runs[0].iterations, 3);
+});
+
 test("bad usage exits 2 with a message naming the option or value", () => {
   const { features } = blobs();
   let r = satc("cluster", features, "-k", "61", "-q");
