@@ -6,7 +6,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/spatial_fashion.js \
  *     [--n 60000] [--variants gat,none] [--seeds 3] [--epochs 200] [--patience 10] [--threads 2] \
- *     [--spatial-neighbors flat|pooled] [--no-positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--restarts 1] [--center image|none] [--json out.json]
+ *     [--spatial-neighbors flat|pooled] [--no-positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--restarts 1] [--center image|none] [--topk 50] [--hidden 512] [--first-seed 0] [--json out.json]
  *
  * Visual neighbours of the full training split are cached in bench/out/ (git-ignored).
  */
@@ -34,6 +34,9 @@ const threads = Number(opt("threads", "2"));
 const spatialNeighbors = opt("spatial-neighbors", "flat") as "flat" | "pooled";
 const positions = !args.includes("--no-positions");
 const restarts = Number(opt("restarts", "1"));
+const topK = Number(opt("topk", "50"));
+const hidden = Number(opt("hidden", "512"));
+const firstSeed = Number(opt("first-seed", "0"));
 const center = opt("center", "image") as "image" | "none";
 const heads = Number(opt("heads", "4")), headDim = Number(opt("head-dim", "32")), graphK = Number(opt("graph-k", "8"));
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
@@ -58,19 +61,25 @@ if (n === 60000 && existsSync(cache)) {
   visual = await mineNeighbors(global, 50, { threads });
   if (n === 60000) writeFileSync(cache, Buffer.from(visual.buffer));
 }
+if (topK < 50) {
+  // The first topK of each row of the top-50 (most similar first) are the top-topK.
+  const cut = new Int32Array(n * topK);
+  for (let i = 0; i < n; i++) cut.set(visual.subarray(i * 50, i * 50 + topK), i * topK);
+  visual = cut;
+}
 
-console.log(`Fashion-MNIST pixels, train n=${n}, test 10000, K=10, epochs<=${epochs}, patience ${patience}, threads ${threads}, spatial neighbours ${spatialNeighbors}, positions ${positions}, center ${center}, restarts ${restarts}, heads ${heads}x${headDim}, graph k ${graphK}; load at start ${load()}`);
+console.log(`Fashion-MNIST pixels, train n=${n}, test 10000, K=10, epochs<=${epochs}, patience ${patience}, threads ${threads}, spatial neighbours ${spatialNeighbors}, positions ${positions}, center ${center}, restarts ${restarts}, top-k ${topK}, hidden ${hidden}, heads ${heads}x${headDim}, graph k ${graphK}; load at start ${load()}`);
 interface Row { variant: string; seed: number; acc: number; nmi: number; ari: number; trainAcc: number; epochs: number; epochSeconds: number; seconds: number; load: string }
 const rows: Row[] = [];
 for (const variant of variants) {
-  for (let seed = 0; seed < seeds; seed++) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const t0 = performance.now();
         // For the pixels encoder the flat patch grid is the global vector with its coordinates permuted
     // (same centring, no scaling that cosine sees), so its cosine neighbours are the visual ones.
     const neighbors = spatialNeighbors === "flat" ? { visual, spatial: visual } : { visual };
     const r = await trainSatc({ global, patches, neighbors }, {
       clusters: 10, seed, spatial: variant, maxEpochs: epochs, patience, threads, spatialNeighbors, positions,
-      encoderHeads: heads, encoderHeadDim: headDim, graphK, restarts,
+      encoderHeads: heads, encoderHeadDim: headDim, graphK, restarts, topK, hidden,
       onProgress: (e) => {
         if (e.stage === "train" && (e.epoch <= 2 || e.epoch % 10 === 0)) console.error(`  ${variant} seed ${seed}${e.restarts ? ` restart ${e.restart! + 1}/${e.restarts}` : ""} epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${e.seconds.toFixed(1)} s (load ${load()})`);
       },

@@ -161,7 +161,7 @@ export async function trainSatc(inputs: SatcInputs, options: SatcOptions): Promi
   if (restarts > 1) {
     // Mine once for all restarts (trainHeads would mine again for each).
     for (const v of views) {
-      v.neighbors ??= await mineNeighbors(v.features, options.topK ?? 50, {
+      v.neighbors ??= await mineNeighbors(v.features, options.topK ?? Math.min(50, n - 1), {
         threads: options.threads,
         onProgress: (e) => options.onProgress?.({ stage: "neighbors", view: v.name, done: e.done, total: e.total }),
       });
@@ -215,7 +215,7 @@ export async function trainSatc(inputs: SatcInputs, options: SatcOptions): Promi
 }
 
 async function mineFor(x: Matrix, options: SatcOptions): Promise<Int32Array> {
-  return mineNeighbors(x, options.topK ?? 50, { threads: options.threads });
+  return mineNeighbors(x, options.topK ?? Math.min(50, x.rows - 1), { threads: options.threads });
 }
 
 /**

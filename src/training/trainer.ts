@@ -66,7 +66,13 @@ export interface TrainOptions {
   seed?: number;
   /** Anchors per step (TAC: 512; drop-last as TAC's DataLoader). Default 512, lowered to nSamples when larger. */
   batchSize?: number;
-  /** Hidden width of each head. Default 512. */
+  /**
+   * Hidden width of every head (one width for all: the fused step needs it). Default: the first
+   * view's input width, as TAC's ClusterHead (Linear(in_dim, in_dim) -> BatchNorm1d -> ReLU ->
+   * Linear(in_dim, K), one in_dim for all heads); 512 for CLIP embeddings.
+   * On Fashion-MNIST pixels (784-d) this measured better than 512 (5 seeds, 20 epochs: 0.585 vs
+   * 0.562 test ACC, bench/spatial_fashion.ts).
+   */
   hidden?: number;
   /** Distill temperature T. Default 0.5 (TAC uses 5.0 with batch 8192 for hundreds of clusters). */
   temperature?: number;
@@ -79,7 +85,7 @@ export interface TrainOptions {
    * single-view loss Distill(p(anchor), p(neighbour)) + lambda1 Consist(p(anchor), p(neighbour)) - lambda2 H.
    */
   pairs?: ReadonlyArray<readonly [string, string]>;
-  /** Neighbours mined per item when a view brings none. Default 50. */
+  /** Neighbours mined per item when a view brings none. Default 50, or n - 1 for fewer than 51 items. */
   topK?: number;
   /** Most epochs. Default 200. */
   maxEpochs?: number;
@@ -121,7 +127,7 @@ export interface TrainResult {
 }
 
 interface Resolved {
-  clusters: number; seed: number; batchSize: number; hidden: number; temperature: number;
+  clusters: number; seed: number; batchSize: number; hidden: number | undefined; temperature: number;
   consistWeight: number; entropyWeight: number; pairs: [number, number][]; topK: number;
   maxEpochs: number; patience: number; adam: AdamOptions; predictView: number; threads?: number;
 }
@@ -147,7 +153,8 @@ function resolve(views: View[], o: TrainOptions): Resolved {
   const clusters = positiveInt(o.clusters, "clusters", 2);
   const batchSize = Math.min(positiveInt(o.batchSize ?? 512, "batchSize", 2), n);
   if (n < 2) throw new UsageError(`n_samples=${n} should be >= 2 to train heads`);
-  const topK = positiveInt(o.topK ?? 50, "topK");
+  // The default top-50 shrinks to what a small input has (n - 1 others); an explicit topK is checked below.
+  const topK = o.topK === undefined ? Math.min(50, n - 1) : positiveInt(o.topK, "topK");
   for (const v of views) {
     if (v.neighbors) {
       if (v.neighbors.length % n !== 0 || v.neighbors.length === 0) {
@@ -165,7 +172,7 @@ function resolve(views: View[], o: TrainOptions): Resolved {
   const temperature = o.temperature ?? 0.5;
   if (!(temperature > 0)) throw new UsageError(expected("a positive number", "temperature", temperature));
   return {
-    clusters, seed: o.seed ?? 0, batchSize, hidden: positiveInt(o.hidden ?? 512, "hidden"), temperature,
+    clusters, seed: o.seed ?? 0, batchSize, hidden: o.hidden === undefined ? undefined : positiveInt(o.hidden, "hidden"), temperature,
     consistWeight: o.consistWeight ?? 1, entropyWeight: o.entropyWeight ?? 5, pairs, topK,
     maxEpochs: positiveInt(o.maxEpochs ?? 200, "maxEpochs"), patience: positiveInt(o.patience ?? 10, "patience"),
     adam: o.adam ?? TAC_ADAM, predictView: o.predictView === undefined ? 0 : index(o.predictView, "predictView"), threads: o.threads,
@@ -200,7 +207,8 @@ export async function trainHeads(views: View[], options: TrainOptions): Promise<
   }
 
   const inDims = views.map((v) => v.encoder?.outDim ?? v.features.cols);
-  const heads = inDims.map((d) => initHead(d, o.hidden, o.clusters, rng));
+  const hidden = o.hidden ?? inDims[0];
+  const heads = inDims.map((d) => initHead(d, hidden, o.clusters, rng));
   const B = o.batchSize;
   const step = await TrainingStep.create(heads, {
     batch: B, adam: o.adam, threads: o.threads,

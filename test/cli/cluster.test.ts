@@ -48,7 +48,7 @@ test("--version prints only the version; --help lists the options", () => {
 test("clusters a .npy feature matrix with labels: one JSON document, a run folder, perfect scores", () => {
   const { features, labels } = blobs();
   const out = join(tmp, "run-blobs");
-  const r = satc("cluster", features, "-k", "3", "--labels", labels, "--json", "--out", out, "--quiet", "--n-init", "2");
+  const r = satc("cluster", features, "-k", "3", "--labels", labels, "--json", "--out", out, "--quiet", "--method", "kmeans", "--n-init", "2");
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, "");
   const doc = JSON.parse(r.stdout);
@@ -77,7 +77,7 @@ test("clusters a .npy feature matrix with labels: one JSON document, a run folde
 
 test("--runs 3 reports mean and std over seeds 0,1,2", () => {
   const { features, labels } = blobs();
-  const r = satc("cluster", features, "-k", "3", "--labels", labels, "--json", "--runs", "3", "--out", join(tmp, "runs3"), "-q", "--no-report");
+  const r = satc("cluster", features, "-k", "3", "--labels", labels, "--json", "--runs", "3", "--method", "kmeans", "--out", join(tmp, "runs3"), "-q", "--no-report");
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.runs.n, 3);
@@ -172,7 +172,7 @@ test("a folder of images with class sub-folders and one corrupt file: scored, th
 test("Fashion-MNIST test split, k-means on pixels: ACC well above chance, eval scoring works", () => {
   // Issue 2's bar is ACC >= 0.47 with 10 restarts (scikit-learn's k-means on raw pixels: 0.483).
   // Three restarts keep this test fast; the full run is in bench/.
-  const r = satc("cluster", "fashion-mnist:test", "-k", "10", "--n-init", "3", "--eval", "fashion-mnist:test", "--json", "--out", join(tmp, "fm"), "-q", "--no-report");
+  const r = satc("cluster", "fashion-mnist:test", "-k", "10", "--method", "kmeans", "--n-init", "3", "--eval", "fashion-mnist:test", "--json", "--out", join(tmp, "fm"), "-q", "--no-report");
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.n, 10000);
