@@ -10,7 +10,10 @@ export { openDataset, checkClusterCount, ACCEPTED_INPUTS, FASHION_MNIST_CLASSES 
 export type { Dataset, ImageDataset, FeatureDataset, RawImage, SkippedItem, OpenDatasetOptions } from "./input/index.js";
 
 // Encoders and features
-export { encodeFeatures, encoderNames, type EncodedFeatures, type EncoderName } from "./encoders/index.js";
+export {
+  encodeFeatures, encoderNames, resnetSpatialNodes,
+  type EncodedFeatures, type EncoderName, type SpatialNodes, type SpatialNodesOptions, type SpatialNodesReduce,
+} from "./encoders/index.js";
 export { encodePixels, defaultPixelsOptions, type PixelsOptions, type PixelFeatures } from "./encoders/pixels.js";
 export { readNpy, writeNpy, parseNpy, encodeNpy, type NpyArray } from "./features/npy.js";
 
@@ -24,6 +27,15 @@ export {
   contingencyTable,
   type ClusteringScores,
 } from "./evaluation/metrics.js";
+
+// Training: neighbours, heads, the three-view method and its ablation
+export { mineNeighbors } from "./clustering/neighbors.js";
+export { trainHeads, predictWithHeads, type View, type ViewEncoder, type TrainOptions, type TrainResult, type HeadsModel } from "./training/trainer.js";
+export {
+  trainSatc, predictSatc, releaseSatc, restartSeed, spatialVariants,
+  type SatcInputs, type SatcOptions, type SatcResult, type SatcModel, type SpatialVariant,
+} from "./spatial/method.js";
+export { runAblation, formatAblation, type AblationOptions, type AblationResult } from "./spatial/ablate.js";
 
 // Runs
 export { runCluster, marginConfidence, type ClusterRunOptions, type ClusterRunResult, type RunProgress } from "./run/cluster.js";
