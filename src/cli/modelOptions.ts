@@ -11,11 +11,17 @@ import { encoderNames } from "../encoders/index.js";
 
 export const encoderOption: OptionSpec = { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" };
 
-/** --encoder, --model-dir, --device, --templates. */
-export const modelOptions: readonly OptionSpec[] = [
-  encoderOption,
+/** --model-dir, --device, --batch-size: where the image models are and how they run. */
+export const imageModelOptions: readonly OptionSpec[] = [
   { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines); see README" },
   { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
+  { name: "batch-size", type: "integer", value: "<n>", description: "images per batch for clip/resnet50", default: 32, min: 1 },
+];
+
+/** --encoder, the image model options, --templates. */
+export const modelOptions: readonly OptionSpec[] = [
+  encoderOption,
+  ...imageModelOptions,
   { name: "templates", type: "integer", value: "<n>", description: "prompt templates for a noun bank built now (1-7)", min: 1, max: 7 },
 ];
 

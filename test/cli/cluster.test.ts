@@ -110,6 +110,9 @@ test("bad usage exits 2 with a message naming the option or value", () => {
   r = satc("cluster", features, "-k", "3", "--sede", "1");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown option '--sede'.*did you mean --seed/);
+  r = satc("cluster", features, "-k", "3", "--batch-size", "0");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--batch-size/);
   r = satc("cluster", features, "-k", "3", "--method", "kmeans", "--spatial", "gat");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--spatial gat applies to --method heads/);

@@ -56,8 +56,9 @@ export const clusterCommand: CommandSpec = {
     "satc cluster fashion-mnist:train -k 10 --eval fashion-mnist:test",
     "satc cluster ~/photos -k 8 --out runs/photos",
     "satc cluster features.npy -k 20 --json",
-    "satc cluster fashion-mnist:train -k 10 --method heads --spatial gat --eval fashion-mnist:test",
-    "satc cluster ~/photos -k 8 --encoder clip --method heads --spatial gat",
+    "satc cluster fashion-mnist:train -k 10 --spatial gat --eval fashion-mnist:test",
+    "satc cluster ~/photos -k 8 --encoder clip --spatial gat",
+    "satc cluster features.npy -k 20 --method kmeans",
   ],
 };
 

@@ -4,19 +4,17 @@
  */
 import type { CommandSpec } from "../args.js";
 import { openDataset } from "../../input/index.js";
-import { encodeFeatures, encoderNames, type EncoderName } from "../../encoders/index.js";
+import { encodeFeatures, type EncoderName } from "../../encoders/index.js";
 import type { CliContext } from "../context.js";
-import { encoderOptionsFrom } from "../modelOptions.js";
+import { encoderOption, encoderOptionsFrom, imageModelOptions } from "../modelOptions.js";
 
 export const encodeCommand: CommandSpec = {
   name: "encode",
   summary: "Encode the images of <input> into the feature cache (.npy + manifest) without clustering.",
   positionals: [{ name: "<input>", description: "a folder of images, an IDX file, or a dataset spec such as fashion-mnist:train" }],
   options: [
-    { name: "encoder", type: "string", value: "<name>", description: "image encoder", choices: encoderNames, default: "pixels" },
-    { name: "model-dir", type: "string", value: "<dir>", description: "local folder with the models (offline machines)" },
-    { name: "device", type: "string", value: "<name>", description: "where clip/resnet50 run", choices: ["cpu", "cuda"], default: "cpu" },
-    { name: "batch-size", type: "integer", value: "<n>", description: "images per batch for clip/resnet50", default: 32, min: 1 },
+    encoderOption,
+    ...imageModelOptions,
     { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
     { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE/features or ~/.cache/satc/features]" },
     { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
