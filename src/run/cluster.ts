@@ -10,6 +10,7 @@ import { SatcError, UsageError, expected } from "../errors.js";
 import { satcVersion } from "../version.js";
 import type { Dataset } from "../input/dataset.js";
 import { openDataset, checkClusterCount } from "../input/index.js";
+import { pixelsOptionsForHeads } from "../encoders/pixels.js";
 import { encodeFeatures, resnetOptionsOf, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
 import { kmeans, assignToCenters, type KMeansMetric } from "../clustering/kmeans.js";
 import { trainSatc, predictSatc, releaseSatc, type SpatialVariant } from "../spatial/method.js";
@@ -169,9 +170,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   timings.open = (performance.now() - t) / 1000;
 
   t = performance.now();
-  // The pixels baseline is centred per image for k-means (test ACC 0.573 vs 0.487 uncentred) but
-  // not for the heads (uncentred better: 0.559 mean over 10 seeds vs 0.514-0.534 centred, 20 epochs).
-  const encoderOptions = o.encoder === "pixels" && o.method === "heads" ? { center: "none", ...o.encoderOptions } : o.encoderOptions;
+  const encoderOptions = o.encoder === "pixels" && o.method === "heads" ? pixelsOptionsForHeads(o.encoderOptions) : o.encoderOptions;
   const encode = (d: Dataset) =>
     encodeFeatures(d, o.encoder, encoderOptions, {
       cacheDir: o.cacheDir,

@@ -7,6 +7,7 @@
  */
 import { UsageError, expected } from "../errors.js";
 import { checkClusterCount, openDataset } from "../input/index.js";
+import { pixelsOptionsForHeads } from "../encoders/pixels.js";
 import { encodeFeatures, resnetOptionsOf, resnetSpatialNodes, type EncodedFeatures, type EncoderName, type ModelEncoderOptions, type SpatialNodesReduce } from "../encoders/index.js";
 import { evaluateDataset } from "../evaluation/metrics.js";
 import { mineNeighbors } from "../clustering/neighbors.js";
@@ -255,7 +256,9 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
   const dataset = await openDataset(o.input, { dataDir: o.dataDir, labels: o.labels });
   checkClusterCount(dataset, o.k);
   const evalDataset = o.evalInput ? await openDataset(o.evalInput, { dataDir: o.dataDir }) : null;
-  const encode = (d: Dataset) => encodeFeatures(d, encoder, o.encoderOptions ?? {}, {
+  // The same pixels the heads of `satc cluster` take (uncentred).
+  const encoderOptions = encoder === "pixels" ? pixelsOptionsForHeads(o.encoderOptions) : o.encoderOptions ?? {};
+  const encode = (d: Dataset) => encodeFeatures(d, encoder, encoderOptions, {
     cacheDir: o.cacheDir, onProgress: (p) => progress({ stage: "encode", message: d.name, done: p.done, total: p.total }),
   });
   const x = await encode(dataset);

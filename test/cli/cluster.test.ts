@@ -170,6 +170,9 @@ test("a folder of images with class sub-folders and one corrupt file: scored, th
   assert.deepEqual(record.input.skipped.map((s: { id: string }) => s.id), ["light/broken.jpg"]);
   assert.deepEqual(record.input.classNames, ["dark", "light"]);
   assert.equal(record.encoder.baseline, true);
+  // The default method is the heads, which take the pixels uncentred (k-means takes them centred).
+  assert.equal(record.options.method, "heads");
+  assert.equal(record.encoder.options.center, "none");
 });
 
 test("Fashion-MNIST test split, k-means on pixels: ACC well above chance, eval scoring works", () => {
