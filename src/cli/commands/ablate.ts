@@ -4,6 +4,7 @@
  * mean ± std per metric on stdout (or one JSON document). A thin layer over runAblation; the model
  * options are satc cluster's (src/cli/modelOptions.ts).
  */
+import { cacheDirFrom, cacheOptions, dataDirOption, jsonOption, quietOption } from "../commonOptions.js";
 import type { CommandSpec } from "../args.js";
 import { UsageError, expected } from "../../errors.js";
 import type { EncoderName } from "../../encoders/index.js";
@@ -32,12 +33,11 @@ export const ablateCommand: CommandSpec = {
     { name: "graph-k", type: "integer", value: "<n>", description: "patch-graph neighbours per node (plus a self loop)", default: 8, min: 0 },
     { name: "positions", type: "boolean", description: "append each node's cell index (one-hot) to its features (--no-positions: off)", default: true },
     { name: "labels", type: "string", value: "<file>", description: "labels for a .npy or IDX input" },
-    { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
-    { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE or ~/.cache/satc]" },
-    { name: "no-cache", type: "boolean", description: "do not read or write the feature cache" },
+    dataDirOption,
+    ...cacheOptions,
     { name: "threads", type: "integer", value: "<n>", description: "ONNX Runtime threads [default: all cores]", min: 1 },
-    { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
-    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+    jsonOption,
+    quietOption,
   ],
   examples: [
     "satc ablate fashion-mnist:train -k 10 --eval fashion-mnist:test",
@@ -79,7 +79,7 @@ export async function runAblateCommand(positionals: string[], options: Record<st
     epochs: options.epochs as number | undefined,
     patience: options.patience as number | undefined,
     threads: options.threads as number | undefined,
-    cacheDir: options["no-cache"] ? false : (options["cache-dir"] as string | undefined),
+    cacheDir: cacheDirFrom(options),
     method: { graphK: options["graph-k"] as number | undefined, positions: options.positions !== false },
     onProgress: progress.onProgress,
   });

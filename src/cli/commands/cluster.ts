@@ -3,6 +3,7 @@
  * `writeRunFolder`: parse, run, write the run folder, print the summary (or one JSON document).
  */
 import { join, resolve } from "node:path";
+import { cacheDirFrom, cacheOptions, dataDirOption, jsonOption, quietOption } from "../commonOptions.js";
 import type { CommandSpec } from "../args.js";
 import { runCluster, clusterMethods, type ClusterMethod } from "../../run/cluster.js";
 import { writeRunFolder } from "../../run/folder.js";
@@ -45,12 +46,11 @@ export const clusterCommand: CommandSpec = {
     { name: "runs", type: "integer", value: "<n>", description: "repeat with consecutive seeds and report mean and std", default: 1, min: 1 },
     { name: "out", short: "o", type: "string", value: "<dir>", description: "run folder [default: runs/<input>-<time>]" },
     { name: "labels", type: "string", value: "<file>", description: "labels for a .npy or IDX input (.npy of integers, or text: one label or class name per line)" },
-    { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
-    { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE or ~/.cache/satc]" },
-    { name: "no-cache", type: "boolean", description: "do not read or write the feature cache" },
+    dataDirOption,
+    ...cacheOptions,
     { name: "report", type: "boolean", description: "write report.html in the run folder (--no-report to skip)", default: true },
-    { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
-    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+    jsonOption,
+    quietOption,
   ],
   examples: [
     "satc cluster fashion-mnist:train -k 10 --eval fashion-mnist:test",
@@ -128,7 +128,7 @@ export async function runClusterCommand(positionals: string[], options: Record<s
     restarts: options.restarts as number,
     seed: options.seed as number,
     runs: options.runs as number,
-    cacheDir: options["no-cache"] ? false : (options["cache-dir"] as string | undefined),
+    cacheDir: cacheDirFrom(options),
     onProgress: progress.onProgress,
   });
   progress.done();

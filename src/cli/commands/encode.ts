@@ -2,6 +2,7 @@
  * `satc encode <input> --encoder <name>`: encode an input into the feature cache without
  * clustering, so a later `satc cluster` with the same input and encoder starts at once.
  */
+import { cacheDirOption, dataDirOption, jsonOption, quietOption } from "../commonOptions.js";
 import type { CommandSpec } from "../args.js";
 import { openDataset } from "../../input/index.js";
 import { encodeFeatures, type EncoderName } from "../../encoders/index.js";
@@ -15,10 +16,10 @@ export const encodeCommand: CommandSpec = {
   options: [
     encoderOption,
     ...imageModelOptions,
-    { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
-    { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE/features or ~/.cache/satc/features]" },
-    { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
-    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+    dataDirOption,
+    cacheDirOption,
+    jsonOption,
+    quietOption,
   ],
   examples: ["satc encode fashion-mnist:train --encoder pixels", "satc encode ~/photos --encoder clip --model-dir ~/models"],
 };

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { UsageError } from "../../errors.js";
+import { cacheDirOption, jsonOption, quietOption } from "../commonOptions.js";
 import type { CommandSpec } from "../args.js";
 import type { CliContext } from "../context.js";
 import { ClipEncoder } from "../../encoders/clip.js";
@@ -23,9 +24,9 @@ export const nounsCommand: CommandSpec = {
     { name: "device", type: "string", value: "<name>", description: "where the text tower runs", choices: ["cpu", "cuda"], default: "cpu" },
     { name: "threads", type: "integer", value: "<n>", description: "ONNX Runtime threads [default: all cores]", min: 1 },
     { name: "max-nouns", type: "integer", value: "<n>", description: "stop (resumably) after this many nouns in this run", min: 1 },
-    { name: "cache-dir", type: "string", value: "<dir>", description: "feature cache [default: $SATC_CACHE/features or ~/.cache/satc/features]" },
-    { name: "json", type: "boolean", description: "print exactly one JSON document on stdout" },
-    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+    cacheDirOption,
+    jsonOption,
+    quietOption,
   ],
   examples: ["satc nouns build", "satc nouns build --model-dir ~/models --templates 3"],
 };

@@ -2,6 +2,7 @@
  * `satc report <run-dir>` rebuilds a run's report.html; `satc export <run-dir> <dest>` lays the
  * clusters out as folders of images for a file manager.
  */
+import { dataDirOption, quietOption } from "../commonOptions.js";
 import type { CommandSpec } from "../args.js";
 import { writeReport } from "../../report/index.js";
 import { exportClusters } from "../../export/index.js";
@@ -13,9 +14,9 @@ export const reportCommand: CommandSpec = {
   summary: "Rebuild report.html in a run folder (self-contained: open it from disk in a browser).",
   positionals: [{ name: "<run-dir>", description: "a folder written by satc cluster" }],
   options: [
-    { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
+    dataDirOption,
     { name: "thumbs", type: "string", value: "<how>", description: "thumbnails embedded in the page or in a thumbs/ folder", choices: ["auto", "embed", "folder"], default: "auto" },
-    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+    quietOption,
   ],
   examples: ["satc report runs/photos"],
 };
@@ -43,8 +44,8 @@ export const exportCommand: CommandSpec = {
   options: [
     { name: "link", type: "boolean", description: "symbolic links to the original files (default)" },
     { name: "copy", type: "boolean", description: "copies of the original files" },
-    { name: "data-dir", type: "string", value: "<dir>", description: "where dataset specs (fashion-mnist:...) find their files" },
-    { name: "quiet", short: "q", type: "boolean", description: "no progress on stderr" },
+    dataDirOption,
+    quietOption,
   ],
   examples: ["satc export runs/photos ~/photos-by-cluster --copy"],
 };
