@@ -178,23 +178,28 @@ function lineProgress(stream: ProgressStream, now: () => number, intervalMs: num
 
 /**
  * Adapter from the library's stage events to a Progress: a new stage starts a new bar; events
- * with a message and no count become lines. `done()` ends the last stage.
+ * with a message and no count become lines. `done()` ends the last stage. A count that goes back
+ * (the next restart's epoch 1 after the last one's epoch 20) starts the stage anew, so its rate
+ * and ETA are of this pass, not of all passes so far.
  */
 export function stageProgress(progress: Progress, units: Record<string, string> = {}): { onProgress: (event: StageEvent) => void; done: () => void } {
   let current: string | null = null;
   let currentTotal: number | undefined;
+  let currentDone = 0;
   return {
     onProgress(e) {
       if (e.done === undefined && e.total === undefined) {
         if (e.message) progress.line(`${e.stage}: ${e.message}`);
         return;
       }
-      if (e.stage !== current || e.total !== currentTotal) {
+      const done = e.done ?? 0;
+      if (e.stage !== current || e.total !== currentTotal || done < currentDone) {
         current = e.stage;
         currentTotal = e.total;
         progress.start(e.stage, e.total, units[e.stage]);
       }
-      progress.update(e.done ?? 0, e.message);
+      currentDone = done;
+      progress.update(done, e.message);
     },
     done() {
       progress.stop();

@@ -108,6 +108,10 @@ test("stageProgress turns library events into stages and lines", () => {
   s.onProgress({ stage: "encode", done: 0, total: 10 });
   s.onProgress({ stage: "encode", done: 10, total: 10 });
   s.onProgress({ stage: "cluster", done: 1, total: 3, message: "restart 1" });
+  // The next restart counts its epochs from 1 again: a new pass of the same stage.
+  s.onProgress({ stage: "train", done: 19, total: 20, message: "restart 1/2" });
+  s.onProgress({ stage: "train", done: 20, total: 20, message: "restart 1/2" });
+  s.onProgress({ stage: "train", done: 1, total: 20, message: "restart 2/2" });
   s.done();
   assert.deepEqual(calls, [
     "line open: fashion-mnist:test",
@@ -116,6 +120,11 @@ test("stageProgress turns library events into stages and lines", () => {
     "update 10",
     "start cluster 3 undefined",
     "update 1 restart 1",
+    "start train 20 undefined",
+    "update 19 restart 1/2",
+    "update 20 restart 1/2",
+    "start train 20 undefined",
+    "update 1 restart 2/2",
     "stop",
   ]);
 });
