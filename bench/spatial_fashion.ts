@@ -6,7 +6,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/spatial_fashion.js \
  *     [--n 60000] [--variants gat,none] [--seeds 3] [--epochs 200] [--patience 10] [--threads 2] \
- *     [--spatial-neighbors flat|pooled] [--no-positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--restarts 1] [--center image|none] [--topk 50] [--hidden 512] [--first-seed 0] [--json out.json]
+ *     [--spatial-neighbors flat|pooled] [--no-positions] [--heads 4] [--head-dim 32] [--graph-k 8] [--restarts 1] [--center image|none] [--patches pixels|gradients] [--topk 50] [--hidden 512] [--first-seed 0] [--json out.json]
  *
  * Visual neighbours of the full training split are cached in bench/out/ (git-ignored).
  */
@@ -38,13 +38,14 @@ const topK = Number(opt("topk", "50"));
 const hidden = Number(opt("hidden", "512"));
 const firstSeed = Number(opt("first-seed", "0"));
 const center = opt("center", "image") as "image" | "none";
+const patchKind = opt("patches", "pixels") as "pixels" | "gradients";
 const heads = Number(opt("heads", "4")), headDim = Number(opt("head-dim", "32")), graphK = Number(opt("graph-k", "8"));
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 
 const train = await openFashionMnist("train");
 const test = await openFashionMnist("test");
-const fTrain = await encodePixels(train, { center });
-const fTest = await encodePixels(test, { center });
+const fTrain = await encodePixels(train, { center, patches: patchKind });
+const fTest = await encodePixels(test, { center, patches: patchKind });
 const d = fTrain.global.cols, [, N, c] = fTrain.patches.shape;
 const global = { data: fTrain.global.data.subarray(0, n * d), rows: n, cols: d };
 const patches = { data: fTrain.patches.data.subarray(0, n * N * c), shape: [n, N, c] as [number, number, number] };
@@ -61,22 +62,37 @@ if (n === 60000 && existsSync(cache)) {
   visual = await mineNeighbors(global, 50, { threads });
   if (n === 60000) writeFileSync(cache, Buffer.from(visual.buffer));
 }
-if (topK < 50) {
-  // The first topK of each row of the top-50 (most similar first) are the top-topK.
-  const cut = new Int32Array(n * topK);
-  for (let i = 0; i < n; i++) cut.set(visual.subarray(i * 50, i * 50 + topK), i * topK);
-  visual = cut;
+// Spatial neighbours, mined on the flat patch grid: for pixel cells that is the global vector with
+// its coordinates permuted (same centring, no scaling that cosine sees), so they are the visual
+// ones; gradient cells are another description and are mined (and cached) on their own.
+let spatialFlat = visual;
+if (patchKind === "gradients" && spatialNeighbors === "flat") {
+  const gradCache = `${outDir}fashion-train-pixels-gradients-top50.i32`;
+  if (n === 60000 && existsSync(gradCache)) {
+    const b = readFileSync(gradCache);
+    spatialFlat = new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4).slice();
+  } else {
+    spatialFlat = await mineNeighbors({ data: patches.data, rows: n, cols: N * c }, 50, { threads });
+    if (n === 60000) writeFileSync(gradCache, Buffer.from(spatialFlat.buffer));
+  }
 }
+// The first topK of each row of the top-50 (most similar first) are the top-topK.
+const cutTo = (x: Int32Array) => {
+  if (topK >= 50) return x;
+  const cut = new Int32Array(n * topK);
+  for (let i = 0; i < n; i++) cut.set(x.subarray(i * 50, i * 50 + topK), i * topK);
+  return cut;
+};
+visual = cutTo(visual);
+spatialFlat = cutTo(spatialFlat);
 
-console.log(`Fashion-MNIST pixels, train n=${n}, test 10000, K=10, epochs<=${epochs}, patience ${patience}, threads ${threads}, spatial neighbours ${spatialNeighbors}, positions ${positions}, center ${center}, restarts ${restarts}, top-k ${topK}, hidden ${hidden}, heads ${heads}x${headDim}, graph k ${graphK}; load at start ${load()}`);
+console.log(`Fashion-MNIST pixels, train n=${n}, test 10000, K=10, epochs<=${epochs}, patience ${patience}, threads ${threads}, spatial neighbours ${spatialNeighbors}, positions ${positions}, center ${center}, patches ${patchKind}, restarts ${restarts}, top-k ${topK}, hidden ${hidden}, heads ${heads}x${headDim}, graph k ${graphK}; load at start ${load()}`);
 interface Row { variant: string; seed: number; acc: number; nmi: number; ari: number; trainAcc: number; epochs: number; epochSeconds: number; seconds: number; load: string }
 const rows: Row[] = [];
 for (const variant of variants) {
   for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const t0 = performance.now();
-        // For the pixels encoder the flat patch grid is the global vector with its coordinates permuted
-    // (same centring, no scaling that cosine sees), so its cosine neighbours are the visual ones.
-    const neighbors = spatialNeighbors === "flat" ? { visual, spatial: visual } : { visual };
+    const neighbors = spatialNeighbors === "flat" ? { visual, spatial: spatialFlat } : { visual };
     const r = await trainSatc({ global, patches, neighbors }, {
       clusters: 10, seed, spatial: variant, maxEpochs: epochs, patience, threads, spatialNeighbors, positions,
       encoderHeads: heads, encoderHeadDim: headDim, graphK, restarts, topK, hidden,

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import sharp from "sharp";
-import { encodePixelRow, encodePixels, resolvePixelsOptions, resizeForPixels } from "../../src/encoders/pixels.js";
+import { encodePixelRow, encodePixels, gradientHistograms, resolvePixelsOptions, resizeForPixels } from "../../src/encoders/pixels.js";
 import type { ImageDataset, RawImage } from "../../src/input/dataset.js";
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) => {
@@ -43,6 +44,39 @@ test("a flat image centres to zero without NaN", () => {
 test("bad options are rejected with the value", () => {
   assert.throws(() => resolvePixelsOptions({ size: 28, grid: 5 }), /expected a divisor of size=28 for pixels grid but received 5/);
   assert.throws(() => resolvePixelsOptions({ color: "cmyk" as "rgb" }), /'gray' or 'rgb'/);
+  assert.throws(() => resolvePixelsOptions({ patches: "sift" as "pixels" }), /expected 'pixels' or 'gradients' for pixels patches but received 'sift'/);
+  assert.throws(() => resolvePixelsOptions({ bins: 0 }), /pixels bins but received 0/);
+});
+
+test("gradient cells of a vertical edge, by hand", () => {
+  // Columns 0,0,255,255: gx = 1 at x = 1 and x = 2 of every row, gy = 0. theta = 0 lies half-way
+  // between the centres of bin 8 (170 deg) and bin 0 (10 deg), so each such pixel gives 0.5 to both.
+  // 2x2 cells: each holds two edge pixels -> bins 0 and 8 get 1 each; sqrt keeps 1; 8 ones over
+  // the 4 cells normalise to 1/sqrt(8).
+  const px = new Uint8Array(16).map((_, i) => (i % 4 >= 2 ? 255 : 0));
+  const out = new Float32Array(4 * 9);
+  gradientHistograms(px, resolvePixelsOptions({ size: 4, grid: 2, patches: "gradients" }), out);
+  const cell = [1, 0, 0, 0, 0, 0, 0, 0, 1].map((v) => v / Math.sqrt(8));
+  close(out, [...cell, ...cell, ...cell, ...cell]);
+  // A horizontal edge (rows 0,0,255,255) points at 90 deg: the middle of bin 4 (80..100 deg).
+  const py = new Uint8Array(16).map((_, i) => (i >= 8 ? 255 : 0));
+  gradientHistograms(py, resolvePixelsOptions({ size: 4, grid: 2, patches: "gradients" }), out);
+  const mid = [0, 0, 0, 0, 1, 0, 0, 0, 0].map((v) => v / 2);
+  close(out, [...mid, ...mid, ...mid, ...mid]);
+});
+
+test("gradient cells match the numpy reference (test/reference/hog_reference.py) to 1e-5", () => {
+  // float64 whole-array numpy vs satc's float32 loop; the descriptors are unit vectors.
+  const { cases } = JSON.parse(readFileSync(new URL("../../../test/fixtures/encoders/hog/cases.json", import.meta.url), "utf8")) as {
+    cases: { name: string; size: number; color: "gray" | "rgb"; grid: number; bins: number; pixels: number[]; expected: number[] }[];
+  };
+  assert.equal(cases.length, 8);
+  for (const c of cases) {
+    const o = resolvePixelsOptions({ size: c.size, color: c.color, grid: c.grid, bins: c.bins, patches: "gradients" });
+    const out = new Float32Array(c.grid * c.grid * c.bins);
+    gradientHistograms(Uint8Array.from(c.pixels), o, out);
+    for (let i = 0; i < out.length; i++) assert.ok(Math.abs(out[i] - c.expected[i]) <= 1e-5, `${c.name}, index ${i}: ${out[i]} vs ${c.expected[i]}`);
+  }
 });
 
 test("RGBA input is flattened on white and resized to gray; RGB kept with 3 channels", async () => {
@@ -81,5 +115,14 @@ test("encodePixels keeps input order, reports progress and is deterministic", as
     const g = new Float32Array(16);
     encodePixelRow(images[k].data, resolvePixelsOptions({ size: 4, grid: 2 }), g, new Float32Array(16));
     assert.deepEqual(a.global.data.subarray(k * 16, (k + 1) * 16), g);
+  }
+  // Gradient cells: (n, grid*grid, bins), the same global view.
+  const h = await encodePixels(ds, { size: 4, grid: 2, patches: "gradients", bins: 6 });
+  assert.deepEqual(h.patches.shape, [5, 4, 6]);
+  assert.deepEqual(h.global.data, a.global.data);
+  for (let k = 0; k < 5; k++) {
+    const cells = new Float32Array(24);
+    gradientHistograms(images[k].data, resolvePixelsOptions({ size: 4, grid: 2, patches: "gradients", bins: 6 }), cells);
+    assert.deepEqual(h.patches.data.subarray(k * 24, (k + 1) * 24), cells);
   }
 });
