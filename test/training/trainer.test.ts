@@ -3,7 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Random } from "../../src/util/random.js";
 import type { Matrix } from "../../src/util/matrix.js";
-import { predictWithHeads, trainHeads, type TrainProgress, type View, type ViewEncoder } from "../../src/training/trainer.js";
+import { mineNeighbors } from "../../src/clustering/neighbors.js";
+import { predictWithHeads, trainHeads, twinName, type TrainProgress, type View, type ViewEncoder } from "../../src/training/trainer.js";
 
 /** n points around `k` random unit centres in d dimensions; labels (n). */
 function blobs(rng: Random, n: number, k: number, d: number, noise: number): { x: Matrix; labels: Int32Array } {
@@ -45,6 +46,30 @@ test("one view: the heads separate well-separated blobs; progress per epoch; det
   assert.deepEqual(b.predictions, a.predictions);
   const c = await trainHeads([{ name: "visual", features: x }], { ...small, maxEpochs: 2, seed: 4 });
   assert.notDeepEqual(c.history[0].loss, a.history[0].loss);
+});
+
+test("one view trains twin heads: exactly TAC's two-head loss over two copies of the view; 'self' trains one head", async () => {
+  const { x, labels } = blobs(new Random(6), 320, 4, 12, 0.3);
+  const opts = { ...small, maxEpochs: 40, seed: 5 };
+  const twin = await trainHeads([{ name: "visual", features: x }], opts);
+  assert.deepEqual(twin.model.views, [{ name: "visual", inDim: 12 }, { name: twinName("visual"), inDim: 12 }]);
+  assert.equal(twin.model.predictView, "visual");
+  // The same training spelled out: the view and its copy (same neighbours), paired.
+  const neighbors = await mineNeighbors(x, 10, { threads: 1 });
+  const spelled = await trainHeads(
+    [{ name: "visual", features: x, neighbors }, { name: twinName("visual"), features: x, neighbors }],
+    { ...opts, pairs: [["visual", twinName("visual")]] },
+  );
+  assert.deepEqual(spelled.history.map((h) => h.loss), twin.history.map((h) => h.loss));
+  assert.deepEqual(spelled.predictions, twin.predictions);
+  // The loss has two Distill terms and two entropies (one per head): about twice one head's.
+  const self = await trainHeads([{ name: "visual", features: x }], { ...opts, singleView: "self" });
+  assert.deepEqual(self.model.views, [{ name: "visual", inDim: 12 }]);
+  assert.ok(twin.history[0].entropy > 1.5 * self.history[0].entropy, `entropy ${twin.history[0].entropy} vs ${self.history[0].entropy}`);
+  assert.ok(accuracy(labels, twin.predictions, 4) > 0.95, `accuracy ${accuracy(labels, twin.predictions, 4)}`);
+  await assert.rejects(trainHeads([{ name: "visual", features: x }], { ...opts, singleView: "both" as "twin" }), /expected 'twin' or 'self' for singleView but received 'both'/);
+  const enc = new LinearEncoder(x, 6, new Random(1));
+  await assert.rejects(trainHeads([{ name: "spatial", features: x, encoder: enc }], opts), /trainable encoder: a single such view trains with singleView 'self'/);
 });
 
 test("early stopping: stops once `patience` epochs pass without a new lowest epoch loss", async () => {
