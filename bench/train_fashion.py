@@ -1,9 +1,12 @@
 """PyTorch twin of bench/train_fashion.ts: the same single-view heads on Fashion-MNIST.
 
-Usage: /usr/bin/python3 bench/train_fashion.py [--center image|none] [--epochs 20] [--seed 0] [--threads 2]
+Usage: /usr/bin/python3 bench/train_fashion.py [--center image|none] [--epochs 20] [--seed 0] [--threads 2] [--hidden 512] [--heads twin|self]
 Needs the neighbour cache written by bench/train_fashion.ts (bench/out/fashion-train-pixels-<center>-top50.i32).
 Features as the pixels encoder: pixels/255, minus the image's mean when center=image, L2-normalised.
-Loss: Distill(p(anchor), p(neighbour)) + Consist(p(anchor), p(neighbour)) - 5 H(mean p(anchor)),
+Loss, --heads twin (default; TAC's train.py with the one view fed to both of its heads, each head
+its own neighbour draw): Distill(p1(a), p2(n2)) + Distill(p2(a), p1(n1)) + Consist(p1(a), p2(a))
+- 5 (H(p1(a)) + H(p2(a))), the first head answers; --heads self: one head,
+Distill(p(anchor), p(neighbour)) + Consist(p(anchor), p(neighbour)) - 5 H(mean p(anchor)),
 Adam(betas=(0.9, 0.99)) lr 1e-3, batch 512 (drop last), hidden 512, K=10, T=0.5.
 """
 import argparse, gzip, os, time
@@ -22,6 +25,7 @@ ap.add_argument("--epochs", type=int, default=20)
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--hidden", type=int, default=512)
+ap.add_argument("--heads", default="twin", choices=["twin", "self"])
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
@@ -48,10 +52,16 @@ losses = TacLosses(K, T)
 entropy, consistency, distill = losses.entropy, losses.consistency, losses.distill
 
 
-h = nn.Sequential(nn.Linear(784, a.hidden), nn.BatchNorm1d(a.hidden), nn.ReLU(), nn.Linear(a.hidden, K), nn.Softmax(dim=1))
-nn.init.trunc_normal_(h[0].weight, std=0.02)
-nn.init.trunc_normal_(h[3].weight, std=0.02)
-opt = torch.optim.Adam(h.parameters(), betas=(0.9, 0.99))
+def head():
+    h = nn.Sequential(nn.Linear(784, a.hidden), nn.BatchNorm1d(a.hidden), nn.ReLU(), nn.Linear(a.hidden, K), nn.Softmax(dim=1))
+    nn.init.trunc_normal_(h[0].weight, std=0.02)
+    nn.init.trunc_normal_(h[3].weight, std=0.02)
+    return h
+
+
+h = head()
+h2 = head() if a.heads == "twin" else None
+opt = torch.optim.Adam(list(h.parameters()) + (list(h2.parameters()) if h2 else []), betas=(0.9, 0.99))
 
 
 def scores(y, p):
@@ -64,13 +74,20 @@ def scores(y, p):
 t0 = time.perf_counter()
 for epoch in range(a.epochs):
     h.train()
+    if h2:
+        h2.train()
     perm = torch.randperm(n)
     tot = 0
     for s in range(n // B):
         idx = perm[s * B:(s + 1) * B]
         nb = nbr[idx, torch.randint(0, 50, (B,))]
         pa, pn = h(xtr[idx]), h(xtr[nb])
-        loss = distill(pa, pn) + consistency(pa, pn) - 5 * entropy(pa)
+        if h2:
+            nb2 = nbr[idx, torch.randint(0, 50, (B,))]
+            qa, qn = h2(xtr[idx]), h2(xtr[nb2])
+            loss = distill(pa, qn) + distill(qa, pn) + consistency(pa, qa) - 5 * (entropy(pa) + entropy(qa))
+        else:
+            loss = distill(pa, pn) + consistency(pa, pn) - 5 * entropy(pa)
         opt.zero_grad()
         loss.backward()
         opt.step()
