@@ -70,9 +70,8 @@ export interface TrainOptions {
    * Hidden width of every head (one width for all: the fused step needs it). Default: the first
    * view's input width, as TAC's ClusterHead (Linear(in_dim, in_dim) -> BatchNorm1d -> ReLU ->
    * Linear(in_dim, K), one in_dim for all heads); 512 for CLIP embeddings.
-   * On Fashion-MNIST pixels (784-d) this measured better than 512 with the one-head loss ("self";
-   * 5 seeds, 20 epochs: 0.585 vs
-   * 0.562 test ACC, bench/spatial_fashion.ts).
+   * On Fashion-MNIST pixels (784-d) this measured better than 512 with the one-head loss
+   * ("self"; 5 seeds, 20 epochs: 0.585 vs 0.562 test ACC, bench/spatial_fashion.ts).
    */
   hidden?: number;
   /** Distill temperature T. Default 0.5 (TAC uses 5.0 with batch 8192 for hundreds of clusters). */
