@@ -1,10 +1,12 @@
 """PyTorch side of bench/train_epoch.ts: one epoch of the single-view heads on Fashion-MNIST train.
 
-Usage: /usr/bin/python3 bench/train_epoch.py [--threads 2] [--hidden 512] [--batch 512]
+Usage: /usr/bin/python3 bench/train_epoch.py [--threads 2] [--hidden 512] [--batch 512] [--heads twin|self]
 Input: the 60,000 training images, pixels/255, L2-normalised rows (784-d); neighbours: a random
 (60000, 50) table (seed 0) -- the timing does not depend on which items are neighbours.
 Batches are gathered with tensor indexing (faster than TAC's per-item Dataset/DataLoader).
-Loss: Distill(p(anchor), p(neighbour)) + Consist(p(anchor), p(neighbour)) - 5 H(mean p(anchor)).
+Loss as bench/train_fashion.py: --heads twin (default, satc's single view) trains two heads,
+Distill(p1(a), p2(n2)) + Distill(p2(a), p1(n1)) + Consist(p1(a), p2(a)) - 5 (H(p1(a)) + H(p2(a)));
+--heads self one head, Distill(p(anchor), p(neighbour)) + Consist(p(anchor), p(neighbour)) - 5 H(mean p(anchor)).
 Prints one JSON line with the epoch's seconds.
 """
 import argparse, gzip, json, time
@@ -19,6 +21,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--hidden", type=int, default=512)
 ap.add_argument("--batch", type=int, default=512)
+ap.add_argument("--heads", default="twin", choices=["twin", "self"])
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -32,8 +35,13 @@ losses = TacLosses(K, T)
 entropy, consistency, distill = losses.entropy, losses.consistency, losses.distill
 
 
-h = nn.Sequential(nn.Linear(784, a.hidden), nn.BatchNorm1d(a.hidden), nn.ReLU(), nn.Linear(a.hidden, K), nn.Softmax(dim=1))
-opt = torch.optim.Adam(h.parameters(), betas=(0.9, 0.99))
+def head():
+    return nn.Sequential(nn.Linear(784, a.hidden), nn.BatchNorm1d(a.hidden), nn.ReLU(), nn.Linear(a.hidden, K), nn.Softmax(dim=1))
+
+
+h = head()
+h2 = head() if a.heads == "twin" else None
+opt = torch.optim.Adam(list(h.parameters()) + (list(h2.parameters()) if h2 else []), betas=(0.9, 0.99))
 t0 = time.perf_counter()
 perm = torch.randperm(n)
 steps = n // a.batch
@@ -41,9 +49,14 @@ for s in range(steps):
     idx = perm[s * a.batch:(s + 1) * a.batch]
     nb = nbr[idx, torch.randint(0, 50, (a.batch,))]
     pa, pn = h(x[idx]), h(x[nb])
-    loss = distill(pa, pn) + consistency(pa, pn) - 5 * entropy(pa)
+    if h2:
+        nb2 = nbr[idx, torch.randint(0, 50, (a.batch,))]
+        qa, qn = h2(x[idx]), h2(x[nb2])
+        loss = distill(pa, qn) + distill(qa, pn) + consistency(pa, qa) - 5 * (entropy(pa) + entropy(qa))
+    else:
+        loss = distill(pa, pn) + consistency(pa, pn) - 5 * entropy(pa)
     opt.zero_grad()
     loss.backward()
     opt.step()
 seconds = time.perf_counter() - t0
-print(json.dumps({"side": "pytorch", "threads": a.threads, "steps": steps, "seconds": seconds, "torch": torch.__version__}))
+print(json.dumps({"side": "pytorch", "heads": a.heads, "hidden": a.hidden, "threads": a.threads, "steps": steps, "seconds": seconds, "torch": torch.__version__}))
