@@ -3,7 +3,10 @@
  * shapes of bench/spatial_torch.py (60,000 items, visual 784-d, 49 nodes x 16 channels, graph
  * k = 8, GAT 4 heads x 32, heads 512 hidden, K = 10, batch 512, random top-50 neighbours).
  *
- *   node dist/bench/spatial_epoch.js [--n 60000] [--epochs 1] [--threads 2] [--kind gat] [--heads 4] [--head-dim 32]
+ *   node dist/bench/spatial_epoch.js [--n 60000] [--epochs 1] [--threads 2] [--kind gat] [--heads 4] [--head-dim 32] [--hidden 512]
+ *
+ * --hidden is the heads' width; 512 as the PyTorch side (satc's own default is the visual input's
+ * width, 784 here, which is more work per step).
  *
  * Compare with: /usr/bin/python3 bench/spatial_torch.py --threads 2 (same shapes, ms/step and s/epoch).
  */
@@ -28,7 +31,7 @@ const load0 = loadavg()[0];
 let graphSeconds = 0;
 const t0 = performance.now();
 const r = await trainSatc({ global, patches, neighbors: { visual, spatial } }, {
-  clusters: 10, spatial: kind, maxEpochs: epochs, threads, encoderHeads: Number(opt("heads", "4")), encoderHeadDim: Number(opt("head-dim", "32")),
+  clusters: 10, spatial: kind, maxEpochs: epochs, threads, hidden: Number(opt("hidden", "512")), encoderHeads: Number(opt("heads", "4")), encoderHeadDim: Number(opt("head-dim", "32")),
   onProgress: (e) => {
     if (e.stage === "patch-graph" && e.done === e.total) graphSeconds = (performance.now() - t0) / 1000;
     if (e.stage === "train") console.error(`epoch ${e.epoch}: ${e.seconds.toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`);
