@@ -12,10 +12,8 @@ Prints one JSON line with the epoch's seconds.
 import argparse, gzip, json, time
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from tac_torch import TacLosses
+from tac_torch import TacLosses, cluster_head, single_view_loss
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
@@ -32,29 +30,15 @@ x = torch.from_numpy(x / np.linalg.norm(x, axis=1, keepdims=True))
 n, K, T = x.shape[0], 10, 0.5
 nbr = torch.from_numpy(np.random.default_rng(0).integers(0, n, size=(n, 50)))
 losses = TacLosses(K, T)
-entropy, consistency, distill = losses.entropy, losses.consistency, losses.distill
-
-
-def head():
-    return nn.Sequential(nn.Linear(784, a.hidden), nn.BatchNorm1d(a.hidden), nn.ReLU(), nn.Linear(a.hidden, K), nn.Softmax(dim=1))
-
-
-h = head()
-h2 = head() if a.heads == "twin" else None
+h = cluster_head(784, a.hidden, K)
+h2 = cluster_head(784, a.hidden, K) if a.heads == "twin" else None
 opt = torch.optim.Adam(list(h.parameters()) + (list(h2.parameters()) if h2 else []), betas=(0.9, 0.99))
 t0 = time.perf_counter()
 perm = torch.randperm(n)
 steps = n // a.batch
 for s in range(steps):
     idx = perm[s * a.batch:(s + 1) * a.batch]
-    nb = nbr[idx, torch.randint(0, 50, (a.batch,))]
-    pa, pn = h(x[idx]), h(x[nb])
-    if h2:
-        nb2 = nbr[idx, torch.randint(0, 50, (a.batch,))]
-        qa, qn = h2(x[idx]), h2(x[nb2])
-        loss = distill(pa, qn) + distill(qa, pn) + consistency(pa, qa) - 5 * (entropy(pa) + entropy(qa))
-    else:
-        loss = distill(pa, pn) + consistency(pa, pn) - 5 * entropy(pa)
+    loss = single_view_loss(losses, h, h2, x, nbr, idx)
     opt.zero_grad()
     loss.backward()
     opt.step()

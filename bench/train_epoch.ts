@@ -22,8 +22,8 @@ const opt = (name: string, fallback: string) => {
 };
 const threads = Number(opt("threads", "2"));
 const hidden = Number(opt("hidden", "512"));
-const singleView = opt("single-view", "twin");
-if (singleView !== "twin" && singleView !== "self") throw new Error(`--single-view: expected twin or self, got ${singleView}`);
+// Checked by trainHeads (a UsageError naming singleView), before the PyTorch side runs.
+const singleView = opt("single-view", "twin") as "twin" | "self";
 
 const train = await openFashionMnist("train");
 const n = train.ids.length;

@@ -12,10 +12,8 @@ Adam(betas=(0.9, 0.99)) lr 1e-3, batch 512 (drop last), hidden 512, K=10, T=0.5.
 import argparse, gzip, os, time
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from tac_torch import TacLosses
+from tac_torch import TacLosses, cluster_head, single_view_loss
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -49,18 +47,10 @@ here = os.path.dirname(os.path.abspath(__file__))
 nbr = torch.from_numpy(np.fromfile(os.path.join(here, "out", "fashion-train-pixels-%s-top50.i32" % a.center), dtype=np.int32).reshape(-1, 50).astype(np.int64))
 n, K, T, B = xtr.shape[0], 10, 0.5, 512
 losses = TacLosses(K, T)
-entropy, consistency, distill = losses.entropy, losses.consistency, losses.distill
 
 
-def head():
-    h = nn.Sequential(nn.Linear(784, a.hidden), nn.BatchNorm1d(a.hidden), nn.ReLU(), nn.Linear(a.hidden, K), nn.Softmax(dim=1))
-    nn.init.trunc_normal_(h[0].weight, std=0.02)
-    nn.init.trunc_normal_(h[3].weight, std=0.02)
-    return h
-
-
-h = head()
-h2 = head() if a.heads == "twin" else None
+h = cluster_head(784, a.hidden, K)
+h2 = cluster_head(784, a.hidden, K) if a.heads == "twin" else None
 opt = torch.optim.Adam(list(h.parameters()) + (list(h2.parameters()) if h2 else []), betas=(0.9, 0.99))
 
 
@@ -80,14 +70,7 @@ for epoch in range(a.epochs):
     tot = 0
     for s in range(n // B):
         idx = perm[s * B:(s + 1) * B]
-        nb = nbr[idx, torch.randint(0, 50, (B,))]
-        pa, pn = h(xtr[idx]), h(xtr[nb])
-        if h2:
-            nb2 = nbr[idx, torch.randint(0, 50, (B,))]
-            qa, qn = h2(xtr[idx]), h2(xtr[nb2])
-            loss = distill(pa, qn) + distill(qa, pn) + consistency(pa, qa) - 5 * (entropy(pa) + entropy(qa))
-        else:
-            loss = distill(pa, pn) + consistency(pa, pn) - 5 * entropy(pa)
+        loss = single_view_loss(losses, h, h2, xtr, nbr, idx)
         opt.zero_grad()
         loss.backward()
         opt.step()
